@@ -1,0 +1,1 @@
+"""Application fixtures (issue 4)."""

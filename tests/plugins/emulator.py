@@ -1,0 +1,1 @@
+"""Emulator fixtures (issue 3)."""
