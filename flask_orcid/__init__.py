@@ -5,6 +5,42 @@ from __future__ import annotations
 from .config import Endpoints, endpoints
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
+from .identifiers import (
+    ORCIDIdValidator,
+    doi_key,
+    external_id_key,
+    is_valid_orcid_id,
+    normalize_doi,
+    normalize_handle,
+    orcid_checksum,
+    orcid_uri,
+    parse_orcid_id,
+)
+from .model import (
+    Affiliation,
+    AffiliationSummary,
+    Contributor,
+    Email,
+    ErrorInfo,
+    ExternalId,
+    FuzzyDate,
+    Organization,
+    Person,
+    Record,
+    Work,
+    WorkSummary,
+    item_from_dict,
+    parse_affiliation,
+    parse_affiliations,
+    parse_bulk_response,
+    parse_error,
+    parse_person,
+    parse_record,
+    parse_work,
+    parse_works,
+    parse_works_bulk_read,
+)
+from .xml_writer import works_bulk_xml
 
 __version__ = "0.1.0"
 
@@ -12,4 +48,38 @@ __all__ = [
     "Endpoints",
     "endpoints",
     *_errors_all,
+    # identifiers
+    "ORCIDIdValidator",
+    "doi_key",
+    "external_id_key",
+    "is_valid_orcid_id",
+    "normalize_doi",
+    "normalize_handle",
+    "orcid_checksum",
+    "orcid_uri",
+    "parse_orcid_id",
+    # model
+    "Affiliation",
+    "AffiliationSummary",
+    "Contributor",
+    "Email",
+    "ErrorInfo",
+    "ExternalId",
+    "FuzzyDate",
+    "Organization",
+    "Person",
+    "Record",
+    "Work",
+    "WorkSummary",
+    "item_from_dict",
+    "parse_affiliation",
+    "parse_affiliations",
+    "parse_bulk_response",
+    "parse_error",
+    "parse_person",
+    "parse_record",
+    "parse_work",
+    "parse_works",
+    "parse_works_bulk_read",
+    "works_bulk_xml",
 ]
