@@ -1,0 +1,340 @@
+"""Collect: fill the host's forms from the researcher's ORCID record (API-FACTS §11, §12 step 4).
+
+Three steps, each usable alone:
+
+- :func:`read_for_prefill` reads what a form needs: ``/person`` plus the education and
+  employment sections. Never ``/record``: a record may hold 10,000 works (API-FACTS §4) and a
+  form needs none of them. Three GET requests, plus one token request the first time a
+  ``/read-public`` token is needed in the process.
+- :func:`prefill_data` turns the :class:`~flask_orcid.Record` into a flat dict for a form.
+- :func:`prefill_form` puts that dict into a WTForms form without ever overriding what the user
+  typed or submitted.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from wtforms.fields import FieldList, FormField
+
+from .errors import InvalidTokenError
+
+if TYPE_CHECKING:
+    from .client import ORCIDClient
+    from .model import AffiliationSummary, Email, Record
+
+__all__ = [
+    "DEFAULT_PREFILL_KEYS",
+    "PublicTokenCache",
+    "current_affiliation",
+    "prefill_data",
+    "prefill_form",
+    "prefill_email",
+    "read_for_prefill",
+]
+
+log = logging.getLogger(__name__)
+
+READ_LIMITED = "/read-limited"
+READ_PUBLIC = "/read-public"
+
+#: Keys :func:`prefill_data` produces when no mapping is given.
+DEFAULT_PREFILL_KEYS = (
+    "given_names",
+    "family_name",
+    "credit_name",
+    "email",
+    "orcid",
+    "institution",
+    "department",
+    "institution_ror",
+    "role_title",
+)
+
+Mapping_ = Mapping[str, "str | Callable[[Any], Any]"]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class PublicTokenCache:
+    """One client-credentials ``/read-public`` token per API client, obtained once.
+
+    ORCID: "store a single token for reuse rather than generating a new token each time"
+    (API-FACTS §2.7). These tokens last about 20 years, so memory is enough; the lock makes
+    concurrent first requests share one token call instead of racing for several.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+    def get(self, client: ORCIDClient) -> str:
+        with self._lock:
+            token = self._tokens.get(client)
+            if token is None:
+                token = client.client_credentials(READ_PUBLIC)["access_token"]
+                self._tokens[client] = token
+                log.info("obtained a /read-public token for client %s", client.client_id)
+            return token
+
+    def forget(self, client: ORCIDClient, token: str) -> None:
+        """Drop ``token`` (ORCID said it is invalid) so the next call gets a fresh one."""
+        with self._lock:
+            if self._tokens.get(client) == token:
+                del self._tokens[client]
+
+
+#: The process-wide cache. Keyed by client, and the extension keeps one client per app, so
+#: this is a cache per app.
+public_tokens = PublicTokenCache()
+
+
+def _client_of(state_or_client: Any) -> ORCIDClient:
+    """Accept an ORCIDClient, or the extension's per-app state / extension object."""
+    if hasattr(state_or_client, "read_person"):
+        return state_or_client
+    extension = getattr(state_or_client, "extension", None)  # the ORCIDState dataclass
+    if extension is not None and callable(getattr(extension, "api_client", None)):
+        return extension.api_client()
+    for name in ("api_client", "client"):
+        candidate = getattr(state_or_client, name, None)
+        if callable(candidate) and not hasattr(candidate, "read_person"):
+            candidate = candidate()
+        if candidate is not None and hasattr(candidate, "read_person"):
+            return candidate
+    raise TypeError(
+        "read_for_prefill needs an ORCIDClient or the extension's state (with .api_client); "
+        f"got {type(state_or_client).__name__}."
+    )
+
+
+def _user_token(account: Any) -> str | None:
+    """The researcher's own token when it may read limited data, else None."""
+    if getattr(account, "status", "active") != "active":
+        return None
+    has_scopes = getattr(account, "has_scopes", None)
+    allowed = has_scopes(READ_LIMITED) if callable(has_scopes) else False
+    return account.access_token if allowed and account.access_token else None
+
+
+def _read(client: ORCIDClient, orcid: str, token: str) -> Record:
+    from .model import Record
+
+    person = client.read_person(orcid, token)
+    educations = client.read_affiliations(orcid, token, "education")
+    employments = client.read_affiliations(orcid, token, "employment")
+    return Record.from_person(person, educations=educations, employments=employments)
+
+
+def read_for_prefill(
+    state_or_client: Any, account: Any, *, token_cache: PublicTokenCache | None = None
+) -> Record:
+    """Read the researcher's names, emails, educations and employments for prefill.
+
+    Uses the connection's own token when it was granted ``/read-limited`` (so trusted-party
+    data such as a limited email is included); otherwise a cached client-credentials
+    ``/read-public`` token (public data only). When ORCID refuses the stored token, the account
+    is marked invalid (``account.mark_invalid()``; committing is the caller's) and the public
+    token is used instead. Works are not read: ``Record.works`` is empty. ORCID errors other
+    than a refused token propagate.
+
+    :param state_or_client: the app's :class:`~flask_orcid.ORCIDClient` (or the extension's
+        per-app state exposing ``api_client``).
+    :param account: the researcher's ``ORCIDAccount`` (``orcid``, ``access_token``, scopes).
+    """
+    client = _client_of(state_or_client)
+    cache = token_cache or public_tokens
+    orcid = account.orcid
+    token = _user_token(account)
+    if token is not None:
+        try:
+            return _read(client, orcid, token)
+        except InvalidTokenError:
+            # Revoked at ORCID or expired: the connection is marked invalid (the caller
+            # commits) so the site can ask to reconnect, and public data still prefills.
+            log.warning("ORCID refused the stored token of %s; marked invalid", orcid)
+            mark_invalid = getattr(account, "mark_invalid", None)
+            if callable(mark_invalid):
+                mark_invalid()
+    public = cache.get(client)
+    try:
+        return _read(client, orcid, public)
+    except InvalidTokenError:
+        # ORCID revoked our /read-public token: get one fresh token, once.
+        cache.forget(client, public)
+        return _read(client, orcid, cache.get(client))
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def prefill_email(emails: list[Email] | None) -> str | None:
+    """The address to prefill: the primary one if verified, else the first verified one.
+
+    Unverified addresses are never used (a decision; the issue left it open): one may be a typo
+    or somebody else's address, and a form that sends mail to it would leak to a stranger. The
+    researcher types an address instead.
+    """
+    verified = [e for e in emails or [] if getattr(e, "verified", False) and e.email]
+    for email in verified:
+        if email.primary:
+            return email.email
+    return verified[0].email if verified else None
+
+
+def _date_key(date: Any) -> tuple[int, int, int]:
+    if date is None:
+        return (0, 0, 0)
+    return (date.year or 0, getattr(date, "month", None) or 0, getattr(date, "day", None) or 0)
+
+
+def _is_ongoing(summary: AffiliationSummary, today: _dt.date) -> bool:
+    # No end date, or one still in the future (an expected graduation date).
+    return summary.end_date is None or _date_key(summary.end_date) >= (
+        today.year,
+        today.month,
+        today.day,
+    )
+
+
+def _pick_current(
+    affiliations: list[AffiliationSummary], today: _dt.date
+) -> AffiliationSummary | None:
+    if not affiliations:
+        return None
+    ongoing = [a for a in affiliations if _is_ongoing(a, today)]
+    if ongoing:
+        return max(ongoing, key=lambda a: _date_key(a.start_date))
+    return max(affiliations, key=lambda a: (_date_key(a.end_date), _date_key(a.start_date)))
+
+
+def current_affiliation(record: Record, today: _dt.date | None = None) -> AffiliationSummary | None:
+    """The researcher's current education (ongoing, latest start; else the latest ended),
+    falling back to the current employment the same way when there is no education at all."""
+    today = today or _dt.date.today()
+    return _pick_current(list(record.educations or []), today) or _pick_current(
+        list(record.employments or []), today
+    )
+
+
+def _ror(organization: Any) -> str | None:
+    if organization is None or not organization.disambiguated_id:
+        return None
+    if (organization.disambiguation_source or "").upper() != "ROR":
+        return None
+    return organization.disambiguated_id
+
+
+def _defaults(record: Record) -> dict[str, Any]:
+    current = current_affiliation(record)
+    organization = current.organization if current else None
+    return {
+        "given_names": record.given_names,
+        "family_name": record.family_name,
+        "credit_name": record.credit_name,
+        "email": prefill_email(record.emails),
+        # Authenticated: the record was read through the researcher's OAuth connection.
+        "orcid": record.orcid,
+        "institution": organization.name if organization else None,
+        "department": current.department if current else None,
+        "institution_ror": _ror(organization),
+        "role_title": current.role_title if current else None,
+    }
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def prefill_data(record: Record, mapping: Mapping_ | None = None) -> dict[str, Any]:
+    """Form data from ``record``: only keys with a value (empty ones are left out).
+
+    Without ``mapping`` the keys are :data:`DEFAULT_PREFILL_KEYS`. With one, the keys are the
+    form's field names and each value names a default key or is a ``callable(record)``::
+
+        prefill_data(record, {"first_name": "given_names", "surname": "family_name",
+                              "other": lambda r: ", ".join(r.other_names)})
+    """
+    defaults = _defaults(record)
+    if mapping is None:
+        return {k: v for k, v in defaults.items() if _present(v)}
+    data: dict[str, Any] = {}
+    for field_name, source in mapping.items():
+        if callable(source):
+            value = source(record)
+        elif source in defaults:
+            value = defaults[source]
+        else:
+            raise KeyError(
+                f"Prefill mapping for {field_name!r} names {source!r}, which is not one of "
+                f"{', '.join(DEFAULT_PREFILL_KEYS)}; use one of those or a callable(record)."
+            )
+        if _present(value):
+            data[field_name] = value
+    return data
+
+
+# --------------------------------------------------------------------------- WTForms
+
+
+def _was_submitted(form: Any) -> bool:
+    is_submitted = getattr(form, "is_submitted", None)
+    if callable(is_submitted) and is_submitted():
+        return True
+    # A plain wtforms.Form bound to request data: a field present in the submitted data has a
+    # non-empty raw_data (an empty string typed on purpose gives [""]).
+    return any(getattr(field, "raw_data", None) for field in form)
+
+
+def _is_empty(field: Any) -> bool:
+    return not _present(field.data)
+
+
+def prefill_form(
+    form: Any,
+    data_or_record: Mapping[str, Any] | Record,
+    mapping: Mapping_ | None = None,
+    *,
+    submitted: bool | None = None,
+) -> list[str]:
+    """Fill the empty fields of a WTForms ``form`` from ORCID; return the names filled.
+
+    The user's data always wins: when the form was submitted (Flask-WTF's ``is_submitted()``,
+    or any field present in the bound form data) nothing is touched, not even a field the user
+    emptied on purpose. On a fresh form only empty fields are filled, so values from ``obj=``
+    or ``data=`` (a saved draft) stay. Pass ``submitted`` to decide yourself.
+
+    ``data_or_record`` is a :class:`~flask_orcid.Record` (turned into data with ``mapping``) or
+    a dict from :func:`prefill_data`; with a dict, ``mapping`` values name its keys or are
+    callables receiving the dict.
+    """
+    if submitted is None:
+        submitted = _was_submitted(form)
+    if submitted:
+        return []
+    if isinstance(data_or_record, Mapping):
+        data: Mapping[str, Any] = data_or_record
+        if mapping is not None:
+            data = {
+                name: (src(data_or_record) if callable(src) else data_or_record.get(src))
+                for name, src in mapping.items()
+            }
+    else:
+        data = prefill_data(data_or_record, mapping)
+    filled = []
+    for name, value in data.items():
+        field = form[name] if name in form else None
+        # Only simple fields: not sub-forms or lists, and never the CSRF token.
+        if field is None or name == "csrf_token" or isinstance(field, (FieldList, FormField)):
+            continue
+        if not _present(value) or not _is_empty(field):
+            continue
+        field.data = value
+        filled.append(name)
+    return filled
