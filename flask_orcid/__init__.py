@@ -5,6 +5,7 @@ from __future__ import annotations
 from .config import Endpoints, endpoints
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
+from .extension import ORCID, UserInfo
 from .identifiers import (
     ORCIDIdValidator,
     doi_key,
@@ -40,6 +41,7 @@ from .model import (
     parse_works,
     parse_works_bulk_read,
 )
+from .signals import orcid_connected, orcid_denied, orcid_disconnected
 from .xml_writer import works_bulk_xml
 
 __version__ = "0.1.0"
@@ -48,6 +50,12 @@ __all__ = [
     "Endpoints",
     "endpoints",
     *_errors_all,
+    # extension
+    "ORCID",
+    "UserInfo",
+    "orcid_connected",
+    "orcid_denied",
+    "orcid_disconnected",
     # identifiers
     "ORCIDIdValidator",
     "doi_key",
