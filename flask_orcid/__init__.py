@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .config import Endpoints, endpoints
+from .display import orcid_uri_for
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
 from .extension import ORCID, UserInfo
@@ -41,6 +42,7 @@ from .model import (
     parse_works,
     parse_works_bulk_read,
 )
+from .prefill import prefill_data, prefill_form, read_for_prefill
 from .signals import orcid_connected, orcid_denied, orcid_disconnected
 from .xml_writer import works_bulk_xml
 
@@ -90,4 +92,9 @@ __all__ = [
     "parse_works",
     "parse_works_bulk_read",
     "works_bulk_xml",
+    # display and prefill
+    "orcid_uri_for",
+    "prefill_data",
+    "prefill_form",
+    "read_for_prefill",
 ]
