@@ -125,4 +125,19 @@ DEFAULTS: dict[str, object] = {
     "ORCID_MAX_RETRIES": 3,
     # seconds an unused ``state`` stays valid between /connect and /callback
     "ORCID_STATE_MAX_AGE": 600,
+    # outbox delivery: "off" (run `flask orcid deliver`) or "thread" (in the web process)
+    "ORCID_DELIVERY": "off",
+    "ORCID_DELIVERY_INTERVAL": 5.0,
+    # transient failures are retried this many times (exponential backoff), then parked
+    "ORCID_MAX_ATTEMPTS": 8,
+    "ORCID_RETRY_BASE_SECONDS": 30.0,
+    "ORCID_RETRY_MAX_SECONDS": 3600.0,
+    # a worker's claim on rows expires after this long (a dead worker's rows come back)
+    "ORCID_WORKER_LEASE_SECONDS": 300.0,
+    # the worker's client retries nothing itself: the outbox owns the backoff
+    "ORCID_WORKER_MAX_RETRIES": 0,
+    # signs webhook callback URLs; webhooks are refused while unset
+    "ORCID_WEBHOOK_SECRET": None,
+    # the site's public root for webhook callbacks (else SERVER_NAME)
+    "ORCID_WEBHOOK_BASE_URL": None,
 }

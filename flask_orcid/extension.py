@@ -22,6 +22,7 @@ from . import config as _config
 from .accounts import ACTIVE, define_models, retry_delay, utcnow
 from .crypto import TokenCipher, TokenDecryptionError, cipher_from_config
 from .errors import ConfigurationError, OAuthError, ORCIDError
+from .outbox import OutboxMixin
 
 if TYPE_CHECKING:
     from .client import ORCIDClient
@@ -97,7 +98,7 @@ def parse_scopes(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-class ORCID:
+class ORCID(OutboxMixin):
     """ORCID for a Flask application.
 
     :param app: the application, or None to call :meth:`init_app` later (app factories).
@@ -116,9 +117,8 @@ class ORCID:
             models = define_models(db)
             self.Account = models.Account
             self.PendingRevocation = models.PendingRevocation
-            # outbox: models -- the outbox task defines its tables here, e.g.
-            #   self._outbox_models = outbox.define_models(db, self.Account)
-            # and registers its cleanup with self.on_account_removed(...).
+            # outbox: models (tables, and row cleanup on disconnect)
+            self._init_outbox()
         if app is not None:
             self.init_app(app)
 
@@ -181,8 +181,9 @@ class ORCID:
         app.register_blueprint(bp, url_prefix=cfg["ORCID_URL_PREFIX"] or None)
         if "orcid" not in app.cli.commands:
             app.cli.add_command(orcid_cli)
-        # outbox: init_app -- the outbox task registers its routes / CLI commands / delivery
-        # thread for this app here.
+        # outbox: routes, CLI commands, background delivery
+        self._init_outbox_app(app)
+        self._register_outbox_commands(orcid_cli)
 
     def _setup_babel(self, app: Flask) -> None:
         """Make translated pages work whether or not the host set up Flask-Babel."""

@@ -19,4 +19,17 @@ orcid_connected = _signals.signal("orcid-connected")
 orcid_disconnected = _signals.signal("orcid-disconnected")
 orcid_denied = _signals.signal("orcid-denied")
 
-__all__ = ["orcid_connected", "orcid_denied", "orcid_disconnected"]
+# Outbox delivery (sent by the worker, possibly from a worker thread or process), with
+# user_key=, key=, kind=, orcid= and put_code= / error=, parked=:
+item_synced = _signals.signal("item-synced")
+item_failed = _signals.signal("item-failed")
+item_removed_by_researcher = _signals.signal("item-removed-by-researcher")
+
+__all__ = [
+    "item_failed",
+    "item_removed_by_researcher",
+    "item_synced",
+    "orcid_connected",
+    "orcid_denied",
+    "orcid_disconnected",
+]

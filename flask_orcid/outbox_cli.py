@@ -1,0 +1,228 @@
+"""The outbox's commands in the ``flask orcid`` group: deliver, sync, webhooks, status, retry."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+
+from . import outbox as ob
+
+
+def _ext():
+    from .extension import get_state
+
+    return get_state().extension
+
+
+def _progress_printer(label: str):
+    started = time.monotonic()
+
+    def show(result) -> None:
+        elapsed = time.monotonic() - started
+        click.echo(
+            f"{label}: {result.claimed} claimed, {result.synced} synced, {result.failed} "
+            f"to retry, {result.parked} parked, {result.removed} removed by researchers, "
+            f"{result.requests or '…'} requests, {elapsed:.0f}s",
+            err=True,
+        )
+
+    return show
+
+
+@click.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep running, one pass every --interval seconds.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between passes with --loop.")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 32),
+              help="Worker threads; they share one rate limit.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@with_appcontext
+def deliver_command(loop: bool, interval: float, concurrency: int, quiet: bool) -> None:
+    """Send pending outbox items to ORCID (one pass, or --loop)."""
+    ext = _ext()
+    deliverer = ext.deliverer(concurrency=concurrency,
+                              progress=None if quiet else _progress_printer("delivering"))
+    if loop:
+        stop = threading.Event()
+        click.echo(f"Delivering every {interval:g}s with {concurrency} thread(s); "
+                   "Ctrl-C stops.")
+        try:
+            while not stop.is_set():
+                result = deliverer.run_once()
+                if result.claimed or result.records_synced:
+                    click.echo(_summary(result))
+                stop.wait(interval)
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
+        return
+    result = deliverer.run_once()
+    click.echo(_summary(result))
+    if result.errors:
+        raise click.exceptions.Exit(1)
+
+
+def _summary(result) -> str:
+    text = (f"{result.claimed} item(s) handled: {result.synced} done, {result.failed} to retry "
+            f"later, {result.parked} parked, {result.removed} removed by researchers; "
+            f"{result.requests} request(s) to ORCID")
+    if result.records_synced:
+        text += f"; {result.records_synced} record(s) re-read after webhooks"
+    return text + "."
+
+
+@click.command("sync")
+@click.option("--orcid", "orcid_id", default=None, help="Only this iD.")
+@with_appcontext
+def sync_command(orcid_id: str | None) -> None:
+    """Re-read records (summaries only) and reconcile put-codes and removals."""
+    from .delivery import make_client
+    from .identifiers import parse_orcid_id
+    from .sync import sync_records
+
+    ext = _ext()
+    if orcid_id:
+        try:
+            orcid_id = parse_orcid_id(orcid_id)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--orcid") from None
+    client = make_client(current_app.config)
+
+    def progress(n, total, summary):
+        if total > 20 and n % 10 == 0:
+            click.echo(f"{n}/{total} records…", err=True)
+
+    results = sync_records(current_app._get_current_object(), ext.db, ext.outbox_models,
+                           client, orcid=orcid_id, progress=progress)
+    if orcid_id and not results:
+        raise click.ClickException(f"No active connection for {orcid_id}.")
+    for summary in results:
+        click.echo(summary.line())
+    removed = sum(s.removed for s in results)
+    click.echo(f"{len(results)} record(s) checked, {removed} item(s) removed by researchers.")
+
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """ORCID webhooks (premium members): register, unregister, list."""
+
+
+@webhooks_group.command("register")
+@click.option("--orcid", "orcids", multiple=True, help="Only these iDs (repeatable).")
+@with_appcontext
+def webhooks_register(orcids: tuple[str, ...]) -> None:
+    """Ask ORCID to notify this site when connected records change."""
+    from . import webhooks
+    from .delivery import make_client
+
+    ext = _ext()
+    results = webhooks.register(current_app._get_current_object(), ext.db, ext.outbox_models,
+                                make_client(current_app.config), list(orcids) or None,
+                                progress=_count_progress)
+    _report(results, "registered")
+
+
+@webhooks_group.command("unregister")
+@click.option("--orcid", "orcids", multiple=True, help="Only these iDs (repeatable).")
+@with_appcontext
+def webhooks_unregister(orcids: tuple[str, ...]) -> None:
+    """Remove this site's webhooks at ORCID."""
+    from . import webhooks
+    from .delivery import make_client
+
+    ext = _ext()
+    results = webhooks.unregister(current_app._get_current_object(), ext.db,
+                                  ext.outbox_models, make_client(current_app.config),
+                                  list(orcids) or None, progress=_count_progress)
+    _report(results, "unregistered")
+
+
+@webhooks_group.command("list")
+@with_appcontext
+def webhooks_list() -> None:
+    """The webhooks this site registered (ORCID has no API to list them)."""
+    from . import webhooks
+
+    ext = _ext()
+    rows = webhooks.registered(ext.db, ext.outbox_models)
+    for orcid, registered_at, synced_at in rows:
+        click.echo(f"{orcid}  registered {registered_at:%Y-%m-%d %H:%M} UTC"
+                   + (f", last sync {synced_at:%Y-%m-%d %H:%M} UTC" if synced_at else ""))
+    click.echo(f"{len(rows)} webhook(s).")
+
+
+def _count_progress(n, total, result) -> None:
+    if total > 20 and n % 10 == 0:
+        click.echo(f"{n}/{total}…", err=True)
+
+
+def _report(results, verb: str) -> None:
+    ok = [r for r in results if r.ok]
+    for r in results:
+        if not r.ok:
+            click.echo(f"{r.orcid}: failed: {r.error}", err=True)
+    click.echo(f"{len(ok)} webhook(s) {verb}, {len(results) - len(ok)} failed.")
+    if len(ok) < len(results):
+        raise click.exceptions.Exit(1)
+
+
+@click.command("status")
+@click.option("--limit", default=50, show_default=True, help="Rows listed per state.")
+@with_appcontext
+def status_command(limit: int) -> None:
+    """Items per state, and the parked and failed ones with their reason."""
+    ext = _ext()
+    models, session = ext.outbox_models, ext.db.session
+    counts = ob.counts(session, models)
+    width = max(len(s) for s in counts)
+    for state, n in counts.items():
+        click.echo(f"{state:<{width}}  {n}")
+    Item = models.Item
+    for state in (ob.PARKED, ob.FAILED):
+        rows = session.scalars(
+            sa.select(Item).where(Item.state == state).order_by(Item.updated_at.desc())
+            .limit(limit)
+        ).all()
+        if not rows:
+            continue
+        click.echo(f"\n{state}:")
+        for row in rows:
+            code = ""
+            if row.error_status:
+                code = f" [HTTP {row.error_status}" + (
+                    f", ORCID {row.error_code}]" if row.error_code else "]")
+            when = (f", next attempt {row.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+                    if row.next_attempt_at else "")
+            reason = f" ({row.park_reason})" if row.park_reason else ""
+            click.echo(f"  {row.user_key} {row.kind} {row.key}{reason}{code}: "
+                       f"{row.error_message or ''}{when}")
+
+
+@click.command("retry")
+@click.option("--parked", is_flag=True, help="Parked items too, not only failed ones.")
+@click.option("--key", default=None, help="Only the items with this key.")
+@with_appcontext
+def retry_command(parked: bool, key: str | None) -> None:
+    """Make failed (and with --parked, parked) items due now."""
+    ext = _ext()
+    n = ob.retry(ext.db.session, ext.outbox_models, parked=parked, key=key)
+    ext.db.session.commit()
+    click.echo(f"{n} item(s) scheduled; run `flask orcid deliver` (or let the worker pick "
+               "them up).")
+
+
+COMMANDS = (deliver_command, sync_command, webhooks_group, status_command, retry_command)
+
+
+def register_commands(group: click.Group) -> None:
+    """Add the outbox commands to the ``flask orcid`` group (once)."""
+    for command in COMMANDS:
+        if command.name not in group.commands:
+            group.add_command(command)
+
+
+__all__ = ["register_commands"]

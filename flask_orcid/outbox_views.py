@@ -1,0 +1,183 @@
+"""Pages of the outbox: the researcher's "what we wrote to your record", the admin page, and
+the webhook callback. A blueprint of its own (``orcid_outbox``) under ``ORCID_URL_PREFIX``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from . import outbox as ob
+from .identifiers import is_valid_orcid_id
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("orcid_outbox", __name__, template_folder="templates")
+
+STATE_LABELS = {
+    ob.PENDING: "Waiting to be sent",
+    ob.SYNCED: "On your record",
+    ob.FAILED: "Will be retried",
+    ob.PARKED: "Not sent",
+    ob.REMOVED: "Removed by you",
+}
+
+
+def _ext():
+    from .extension import get_state
+
+    return get_state().extension
+
+
+def _user_key_or_fail() -> str:
+    from .views import SignInRequiredError
+
+    user = _ext().current_user()
+    if user is None:
+        raise SignInRequiredError("Sign in to this site to see what it wrote to your ORCID "
+                                  "record.", retry=False)
+    return user.key
+
+
+def _check_csrf() -> None:
+    from .views import _check_csrf as check
+
+    check()
+
+
+def orcid_item_url(row: Any, account: Any) -> str | None:
+    """Where the researcher sees the item: their record on ORCID (items have no own page)."""
+    if account is None or not row.on_record:
+        return None
+    from .identifiers import orcid_uri
+
+    return orcid_uri(account.orcid, account.environment or "production",
+                     current_app.config.get("ORCID_EMULATOR_URL"))
+
+
+@bp.get("/items")
+def items() -> Any:
+    """Everything this site wrote or will write to the researcher's record."""
+    user_key = _user_key_or_fail()
+    ext = _ext()
+    return render_template("orcid/items.html", **items_context(ext, user_key))
+
+
+def items_context(ext, user_key: str) -> dict:
+    """Template data for the item list (also used by the connection page's block)."""
+    account = ext.get_account(user_key)
+    rows = ext.items_for(user_key)
+    return {
+        "account": account,
+        "items": [{"row": r, "label": STATE_LABELS.get(r.state, r.state),
+                   "url": orcid_item_url(r, account)} for r in rows],
+        "support_email": current_app.config.get("ORCID_SUPPORT_EMAIL"),
+    }
+
+
+@bp.post("/items/resend")
+def resend() -> Any:
+    """Send again an item the researcher removed (their explicit choice)."""
+    _check_csrf()
+    user_key = _user_key_or_fail()
+    key = request.form.get("key", "")
+    ext = _ext()
+    if not ext.resend(user_key, key):
+        abort(404)
+    ext.db.session.commit()
+    flash("It will be sent to your ORCID record again shortly.", "orcid")
+    return redirect(url_for("orcid_outbox.items"))
+
+
+# -- admin ------------------------------------------------------------------------------------
+
+def _require_admin() -> None:
+    if not _ext().is_admin():
+        abort(403)
+
+
+@bp.get("/admin")
+def admin() -> Any:
+    """Counts per state, rows needing attention, and the latest events."""
+    _require_admin()
+    ext = _ext()
+    models = ext.outbox_models
+    session = ext.db.session
+    Item, Event = models.Item, models.Event
+    attention = session.scalars(
+        sa.select(Item).where(Item.state.in_((ob.PARKED, ob.FAILED)))
+        .order_by(Item.updated_at.desc()).limit(200)
+    ).all()
+    events = session.scalars(
+        sa.select(Event).order_by(Event.id.desc()).limit(int(request.args.get("events", 100)))
+    ).all()
+    return render_template(
+        "orcid/admin.html",
+        counts=ob.counts(session, models),
+        attention=attention,
+        events=events,
+        labels=STATE_LABELS,
+    )
+
+
+@bp.post("/admin/retry")
+def admin_retry() -> Any:
+    _check_csrf()
+    _require_admin()
+    ext = _ext()
+    key = request.form.get("key") or None
+    user_key = request.form.get("user_key") or None
+    parked = request.form.get("parked") == "1"
+    n = ob.retry(ext.db.session, ext.outbox_models, parked=parked, key=key, user_key=user_key)
+    ext.db.session.commit()
+    ext.wake_delivery()
+    flash(f"{n} item(s) scheduled for delivery.", "orcid")
+    return redirect(url_for("orcid_outbox.admin"))
+
+
+# -- webhook callback -------------------------------------------------------------------------
+
+@bp.route("/webhook/<orcid>/<sig>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+def webhook(orcid: str, sig: str) -> Response:
+    """ORCID's notification that a record changed: schedule a sync of that record only.
+
+    Answers 204 at once (ORCID retries non-2xx answers, API-FACTS §9); a wrong method, iD or
+    signature gets 404, the same answer as an unknown URL.
+    """
+    from . import webhooks
+
+    if request.method != "POST" or not is_valid_orcid_id(orcid) or not webhooks.verify(
+        current_app.config, orcid, sig
+    ):
+        abort(404)
+    ext = _ext()
+    from .sync import request_sync
+
+    if ext.get_account_by_orcid(orcid) is not None:
+        request_sync(ext.db.session, ext.outbox_models, orcid)
+        ext.db.session.commit()
+        ext.wake_delivery()
+    return Response(status=204)
+
+
+def exempt_from_csrf(app) -> None:
+    """Flask-WTF's CSRFProtect would refuse ORCID's callback POST; exempt that one view."""
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(webhook)
+
+
+__all__ = ["bp", "exempt_from_csrf", "items_context"]

@@ -1,0 +1,273 @@
+"""Reconciliation: re-read a record's summaries and bring our rows in line with it.
+
+What a record holds can change without us: the researcher deletes an item, or a POST landed
+while we never learned its put-code (a worker killed after ORCID's 201). Reconciling reads
+the section summaries (``GET /works``, ``/educations`` …; never the full works) and:
+
+- a row whose put-code is no longer on the record becomes ``removed_by_researcher`` (never
+  re-posted automatically; the researcher may re-send it), or done when it was retracted;
+- a row without a put-code that a worker already tried adopts our item with the same
+  normalized ``self`` ids, so the next delivery updates it instead of posting a copy.
+
+Rows leased by a worker are left alone, and a row written after the read began is never
+judged by that read.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .errors import InsufficientScopeError, InvalidTokenError, ORCIDError
+from .outbox import (
+    FAILED,
+    PARK_AUTH,
+    PARKED,
+    PENDING,
+    REMOVED,
+    SYNCED,
+    OutboxModels,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+REMOVED_MESSAGE = "The researcher removed this item from their ORCID record."
+
+
+@dataclass
+class SyncSummary:
+    """What reconciling one record found."""
+
+    orcid: str
+    checked: int = 0
+    removed: int = 0
+    adopted: int = 0
+    gone_after_retraction: int = 0
+    error: str | None = None
+    removed_keys: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        if self.error:
+            return f"{self.orcid}: not synchronized: {self.error}"
+        return (f"{self.orcid}: {self.checked} item(s) checked, {self.removed} removed by the "
+                f"researcher, {self.adopted} put-code(s) recovered")
+
+
+def reconcile(session: Session, models: OutboxModels, client, account, *,
+              client_id: str | None = None) -> SyncSummary:
+    """Reconcile one connected record; commits its changes."""
+    Item, Event = models.Item, models.Event
+    orcid = account.orcid
+    summary = SyncSummary(orcid=orcid)
+    user_key = account.user_key
+    rows = session.scalars(sa.select(Item).where(Item.user_key == user_key)).all()
+    if not rows:
+        return summary
+    client_id = client_id or getattr(client, "client_id", None)
+    token = account.access_token
+    started = utcnow()
+    kinds = sorted({r.kind for r in rows})
+    ours: dict[str, set[int]] = {}
+    self_ids: dict[str, dict[tuple[str, str], int]] = {}
+    try:
+        for kind in kinds:
+            if kind == "work":
+                summaries = client.read_works(orcid, token)
+            else:
+                summaries = client.read_affiliations(orcid, token, kind)
+            mine = [s for s in summaries
+                    if not s.source_client_id or not client_id or s.source_client_id == client_id]
+            ours[kind] = {int(s.put_code) for s in mine if s.put_code is not None}
+            ids: dict[tuple[str, str], int] = {}
+            for s in mine:
+                sid_fn = getattr(s, "self_ids", None)
+                for sid in (sid_fn() if callable(sid_fn) else ()):
+                    ids.setdefault(sid, int(s.put_code))
+            self_ids[kind] = ids
+    except InvalidTokenError:
+        summary.error = "ORCID refused the connection's token; the researcher must reconnect"
+        _connection_lost(session, models, account)
+        return summary
+    except InsufficientScopeError:
+        summary.error = "the connection may not read the record (missing /read-limited)"
+        return summary
+    except ORCIDError as exc:
+        summary.error = f"ORCID could not be read ({type(exc).__name__})"
+        return summary
+
+    now = utcnow()
+    free = sa.or_(Item.lease_owner.is_(None), Item.lease_expires_at < now)
+    unchanged_since_read = sa.or_(Item.synced_at.is_(None), Item.synced_at < started)
+    held = {r.put_code for r in rows if r.put_code is not None}
+    for row in rows:
+        summary.checked += 1
+        present = ours.get(row.kind, set())
+        if row.put_code is not None and row.state != REMOVED and int(row.put_code) not in present:
+            if row.retracted:
+                values = {"state": SYNCED, "put_code": None, "written_hash": None}
+                outcome = "deleted"
+                summary.gone_after_retraction += 1
+            else:
+                values = {"state": REMOVED, "error_status": 404, "error_code": None,
+                          "error_message": REMOVED_MESSAGE, "park_reason": None,
+                          "next_attempt_at": None}
+                outcome = REMOVED
+            res = session.execute(
+                sa.update(Item).where(Item.id == row.id, Item.put_code == row.put_code, free,
+                                      unchanged_since_read)
+                .values(updated_at=now, **values),
+                execution_options={"synchronize_session": False},
+            )
+            if res.rowcount:
+                if outcome == REMOVED:
+                    summary.removed += 1
+                    summary.removed_keys.append(row.key)
+                session.add(Event(item_id=row.id, user_key=user_key, orcid=orcid, kind=row.kind,
+                                  key=row.key, operation="sync", outcome=outcome,
+                                  put_code=row.put_code, message=REMOVED_MESSAGE
+                                  if outcome == REMOVED else None))
+            continue
+        if (row.put_code is None and row.last_attempt_at is not None
+                and row.state in (PENDING, FAILED, PARKED)):
+            try:
+                wanted = row.item().self_ids()
+            except Exception:
+                continue
+            match = next((self_ids.get(row.kind, {})[s] for s in wanted
+                          if s in self_ids.get(row.kind, {})), None)
+            if match is None or match in held:
+                continue
+            res = session.execute(
+                sa.update(Item).where(Item.id == row.id, Item.put_code.is_(None), free)
+                .values(put_code=match, orcid=orcid, written_hash=None, updated_at=now,
+                        state=sa.case((Item.state == PARKED, Item.state), else_=PENDING)),
+                execution_options={"synchronize_session": False},
+            )
+            if res.rowcount:
+                held.add(match)
+                summary.adopted += 1
+                session.add(Event(item_id=row.id, user_key=user_key, orcid=orcid, kind=row.kind,
+                                  key=row.key, operation="sync", outcome="adopted",
+                                  put_code=match))
+    session.commit()
+    if summary.removed:
+        _signal_removed(session, account, summary)
+    return summary
+
+
+def _connection_lost(session: Session, models: OutboxModels, account) -> None:
+    """401 while reading: same treatment as in delivery (invalid, rows parked)."""
+    from .delivery import AUTH_MESSAGE
+
+    Item = models.Item
+    acc = session.get(models.Account, account.id)
+    if acc is not None:
+        mark = getattr(acc, "mark_invalid", None)
+        if callable(mark):
+            mark()
+        else:  # pragma: no cover
+            acc.status = "invalid"
+    session.execute(
+        sa.update(Item).where(Item.user_key == account.user_key,
+                              Item.state.in_((PENDING, FAILED)))
+        .values(state=PARKED, park_reason=PARK_AUTH, error_status=401,
+                error_message=AUTH_MESSAGE, updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+
+
+def _signal_removed(session: Session, account, summary: SyncSummary) -> None:
+    try:
+        from flask import current_app
+
+        from . import signals
+
+        sig = getattr(signals, "item_removed_by_researcher", None)
+        if sig is None:
+            return
+        for key in summary.removed_keys:
+            sig.send(current_app._get_current_object(), user_key=account.user_key, key=key,
+                     orcid=account.orcid)
+    except Exception:  # receivers only observe
+        log.exception("a receiver of item_removed_by_researcher failed")
+
+
+def sync_records(app, db, models: OutboxModels, client, *, orcid: str | None = None,
+                 progress=None) -> list[SyncSummary]:
+    """Reconcile every active connection with outbox rows (or just ``orcid``)."""
+    Account, Item = models.Account, models.Item
+    results: list[SyncSummary] = []
+    with Session(db.engine, expire_on_commit=False) as session:
+        stmt = sa.select(Account).where(Account.status == "active")
+        if orcid:
+            stmt = stmt.where(Account.orcid == orcid)
+        else:
+            stmt = stmt.where(Account.user_key.in_(sa.select(Item.user_key)))
+        accounts = session.scalars(stmt.order_by(Account.id)).all()
+        for n, account in enumerate(accounts, 1):
+            results.append(reconcile(session, models, client, account,
+                                     client_id=app.config.get("ORCID_CLIENT_ID")))
+            _touch(session, models, account.orcid, requested_before=None)
+            if progress:
+                progress(n, len(accounts), results[-1])
+    return results
+
+
+def request_sync(session: Session, models: OutboxModels, orcid: str) -> None:
+    """Ask the next delivery pass to reconcile ``orcid`` (the webhook callback calls this)."""
+    RecordSync = models.RecordSync
+    now = utcnow()
+    res = session.execute(
+        sa.update(RecordSync).where(RecordSync.orcid == orcid).values(sync_requested_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    if not res.rowcount:
+        session.add(RecordSync(orcid=orcid, sync_requested_at=now))
+
+
+def _touch(session: Session, models: OutboxModels, orcid: str, requested_before) -> None:
+    RecordSync = models.RecordSync
+    now = utcnow()
+    stmt = sa.update(RecordSync).where(RecordSync.orcid == orcid)
+    if requested_before is not None:
+        # a request that arrived while we were reading stays for the next pass
+        stmt = stmt.where(RecordSync.sync_requested_at <= requested_before)
+    res = session.execute(stmt.values(sync_requested_at=None, last_synced_at=now),
+                          execution_options={"synchronize_session": False})
+    if not res.rowcount and requested_before is None:
+        session.add(RecordSync(orcid=orcid, last_synced_at=now))
+    session.commit()
+
+
+def process_sync_requests(app, db, models: OutboxModels, client, *, owner: str = "",
+                          limit: int = 100) -> int:
+    """Reconcile the records whose webhook fired since the last pass; returns how many."""
+    Account, RecordSync = models.Account, models.RecordSync
+    done = 0
+    with Session(db.engine, expire_on_commit=False) as session:
+        pending: list[Any] = session.execute(
+            sa.select(RecordSync.orcid, RecordSync.sync_requested_at)
+            .where(RecordSync.sync_requested_at.is_not(None))
+            .order_by(RecordSync.sync_requested_at).limit(limit)
+        ).all()
+        session.commit()
+        for orcid, requested in pending:
+            account = session.scalars(
+                sa.select(Account).where(Account.orcid == orcid, Account.status == "active")
+            ).first()
+            if account is not None:
+                summary = reconcile(session, models, client, account,
+                                    client_id=app.config.get("ORCID_CLIENT_ID"))
+                log.info("webhook sync: %s", summary.line())
+            _touch(session, models, orcid, requested_before=requested)
+            done += 1
+    return done
+
+
+__all__ = ["SyncSummary", "process_sync_requests", "reconcile", "request_sync", "sync_records"]

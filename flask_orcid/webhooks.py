@@ -1,0 +1,161 @@
+"""ORCID webhooks: registration with a client-credentials token, and a signed callback URL.
+
+ORCID's callback is an empty ``POST`` that does not say which record changed (API-FACTS §9),
+so the URL carries the iD, plus an HMAC of it under ``ORCID_WEBHOOK_SECRET``: only URLs we
+handed to ORCID trigger anything, and nobody can make us re-read arbitrary records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .errors import ConfigurationError, NotFoundError, ORCIDError
+from .outbox import OutboxModels, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _secret(config) -> bytes:
+    secret = config.get("ORCID_WEBHOOK_SECRET")
+    if not secret:
+        raise ConfigurationError(
+            "Set ORCID_WEBHOOK_SECRET to a long random string before using webhooks: it signs "
+            "the callback URLs ORCID calls."
+        )
+    return secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+
+
+def signature(config, orcid: str) -> str:
+    """The HMAC-SHA256 (hex) of ``orcid`` under ``ORCID_WEBHOOK_SECRET``."""
+    mac = hmac.new(_secret(config), f"orcid-webhook:{orcid}".encode(), hashlib.sha256)
+    return mac.hexdigest()
+
+
+def verify(config, orcid: str, sig: str) -> bool:
+    """Constant-time check of a callback URL's signature; False when webhooks are off."""
+    if not config.get("ORCID_WEBHOOK_SECRET") or not isinstance(sig, str):
+        return False
+    return hmac.compare_digest(signature(config, orcid), sig)
+
+
+def callback_url(app, orcid: str) -> str:
+    """The public URL ORCID should call for ``orcid``.
+
+    Built from ``ORCID_WEBHOOK_BASE_URL`` (the site's public root, e.g.
+    ``https://theses.example.edu``) or, failing that, Flask's ``SERVER_NAME``.
+    """
+    from flask import url_for
+
+    path_sig = signature(app.config, orcid)
+    base = app.config.get("ORCID_WEBHOOK_BASE_URL")
+    with app.app_context():
+        if base:
+            with app.test_request_context("/", base_url=base):
+                return url_for("orcid_outbox.webhook", orcid=orcid, sig=path_sig,
+                               _external=True)
+        if not app.config.get("SERVER_NAME"):
+            raise ConfigurationError(
+                "Set ORCID_WEBHOOK_BASE_URL to your site's public address (for example "
+                "https://theses.example.edu) so ORCID knows where to send webhook callbacks."
+            )
+        return url_for("orcid_outbox.webhook", orcid=orcid, sig=path_sig, _external=True)
+
+
+@dataclass
+class WebhookResult:
+    orcid: str
+    ok: bool
+    created: bool = False
+    error: str | None = None
+
+
+def _webhook_token(client) -> str:
+    return client.client_credentials("/webhook")["access_token"]
+
+
+def register(app, db, models: OutboxModels, client, orcids: list[str] | None = None,
+             progress=None) -> list[WebhookResult]:
+    """Register a callback for every active connection (or ``orcids``); records it locally."""
+    Account, RecordSync = models.Account, models.RecordSync
+    results: list[WebhookResult] = []
+    token = _webhook_token(client)
+    with Session(db.engine, expire_on_commit=False) as session:
+        stmt = sa.select(Account.orcid).where(Account.status == "active")
+        if orcids:
+            stmt = sa.select(Account.orcid).where(Account.orcid.in_(orcids))
+        targets = list(dict.fromkeys(session.scalars(stmt.order_by(Account.id))))
+        for n, orcid in enumerate(targets, 1):
+            url = callback_url(app, orcid)
+            try:
+                created = client.register_webhook(orcid, token, url)
+            except ORCIDError as exc:
+                results.append(WebhookResult(orcid, False, error=_describe(exc)))
+            else:
+                row = session.get(RecordSync, orcid) or RecordSync(orcid=orcid)
+                row.webhook_url = url
+                row.webhook_registered_at = utcnow()
+                session.add(row)
+                session.commit()
+                results.append(WebhookResult(orcid, True, created=created))
+            if progress:
+                progress(n, len(targets), results[-1])
+    return results
+
+
+def unregister(app, db, models: OutboxModels, client, orcids: list[str] | None = None,
+               progress=None) -> list[WebhookResult]:
+    """Remove our callbacks at ORCID (all we registered, or ``orcids``)."""
+    RecordSync = models.RecordSync
+    results: list[WebhookResult] = []
+    token = _webhook_token(client)
+    with Session(db.engine, expire_on_commit=False) as session:
+        stmt = sa.select(RecordSync).where(RecordSync.webhook_url.is_not(None))
+        if orcids:
+            stmt = stmt.where(RecordSync.orcid.in_(orcids))
+        rows = session.scalars(stmt.order_by(RecordSync.orcid)).all()
+        for n, row in enumerate(rows, 1):
+            try:
+                client.unregister_webhook(row.orcid, token, row.webhook_url)
+            except NotFoundError:
+                pass  # 404 / 9028: already gone
+            except ORCIDError as exc:
+                results.append(WebhookResult(row.orcid, False, error=_describe(exc)))
+                continue
+            row.webhook_url = None
+            row.webhook_registered_at = None
+            session.commit()
+            results.append(WebhookResult(row.orcid, True))
+            if progress:
+                progress(n, len(rows), results[-1])
+    return results
+
+
+def registered(db, models: OutboxModels) -> list:
+    """The callbacks we registered (ORCID offers no way to list them)."""
+    RecordSync = models.RecordSync
+    with Session(db.engine) as session:
+        return session.execute(
+            sa.select(RecordSync.orcid, RecordSync.webhook_registered_at,
+                      RecordSync.last_synced_at)
+            .where(RecordSync.webhook_url.is_not(None)).order_by(RecordSync.orcid)
+        ).all()
+
+
+def _describe(exc: ORCIDError) -> str:
+    code = getattr(exc, "error_code", None)
+    status = getattr(exc, "status", None)
+    parts = [type(exc).__name__]
+    if status:
+        parts.append(f"HTTP {status}")
+    if code:
+        parts.append(f"ORCID {code}")
+    return ", ".join(parts) + f": {exc}"
+
+
+__all__ = ["callback_url", "register", "registered", "signature", "unregister", "verify"]
