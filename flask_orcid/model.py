@@ -269,10 +269,11 @@ class Work(_Item):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Work:
+        if isinstance(data, dict) and data.get("kind", "work") != "work":
+            raise ValueError(f"Work.from_dict got an item of kind {data['kind']!r}.")
         _check_keys("Work", data, {f.name for f in fields(cls)} | {"kind"})
         values = dict(data)
-        if values.pop("kind", "work") != "work":
-            raise ValueError(f"Work.from_dict got an item of kind {data['kind']!r}.")
+        values.pop("kind", None)
         values["publication_date"] = _date_from(values.get("publication_date"), "publication_date")
         values["external_ids"] = [ExternalId.from_dict(x) for x in values.get("external_ids") or []]
         values["contributors"] = [Contributor.from_dict(c) for c in values.get("contributors") or []]
