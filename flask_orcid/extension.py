@@ -323,31 +323,36 @@ class ORCID(OutboxMixin):
         return rows
 
     def _attempt_revocations(self, rows: Iterable[Any]) -> tuple[int, int]:
-        """Try to revoke each queued token now; commit. Returns (revoked, still pending)."""
+        """Try to revoke each queued token now; commit. Returns (revoked, still pending).
+
+        Stops at the first sign that ORCID is down (the rest stay queued, untouched), so a
+        disconnect during an outage costs one failed call, not one per token.
+        """
         client = self.api_client()
-        done = kept = 0
-        for row in rows:
+        rows = list(rows)
+        done = 0
+        for index, row in enumerate(rows):
             try:
                 client.revoke(row.token)
             except OAuthError as exc:
                 # RFC 7009: revoking an unknown or already-revoked token is not an error, so
                 # ORCID saying the token is invalid means it is dead. Any other refusal (our
                 # client credentials, say) leaves it live: keep it. (API-FACTS §2.5: exact
-                # error values UNCONFIRMED.)
+                # error values UNCONFIRMED, so only these two count as done.)
                 if exc.error in ("invalid_token", "invalid_grant"):
                     self.db.session.delete(row)
                     done += 1
                     continue
-                self._revocation_failed(row, f"{exc.error}")
-                kept += 1
+                self._revocation_failed(row, exc.error)
             except ORCIDError as exc:
                 self._revocation_failed(row, type(exc).__name__)
-                kept += 1
+                self.db.session.commit()
+                return done, len(rows) - index
             else:
                 self.db.session.delete(row)
                 done += 1
         self.db.session.commit()
-        return done, kept
+        return done, len(rows) - done
 
     def _revocation_failed(self, row: Any, reason: str) -> None:
         row.attempts = (row.attempts or 0) + 1
@@ -416,9 +421,10 @@ class ORCID(OutboxMixin):
         self.db.session.delete(account)
         self.db.session.commit()
         log.info("disconnected ORCID iD %s", orcid_id)
-        self._attempt_revocations(rows)
-        # ORCID answered? then it is a good moment to retry older failures too.
-        self.retry_pending_revocations(limit=10)
+        _done, kept = self._attempt_revocations(rows)
+        if not kept:
+            # ORCID answered: a good moment to retry older failures too.
+            self.retry_pending_revocations(limit=10)
         return orcid_id
 
     # -- key rotation ----------------------------------------------------------------------

@@ -88,7 +88,7 @@ def make_app(request: pytest.FixtureRequest) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def factory(**config: Any) -> Flask:
-        app = Flask("test_host")
+        app = Flask(__name__, template_folder=None, static_folder=None)
         app.config.update(_base_config())
         if "ORCID_EMULATOR_URL" not in config or "ORCID_CLIENT_ID" not in config:
             emulator = request.getfixturevalue("emulator")
