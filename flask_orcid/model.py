@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from .errors import ValidationError
 from .identifiers import external_id_key
+from .vocabulary import AFFILIATION_SECTIONS
 
 __all__ = [
     "Affiliation",
@@ -285,15 +286,7 @@ class Affiliation(_Item):
     """An education, employment, qualification, distinction, invited-position, membership or
     service on the record. For a degree: ``section="education"``, ``role_title`` = the degree."""
 
-    SECTIONS: ClassVar[tuple[str, ...]] = (
-        "education",
-        "employment",
-        "qualification",
-        "distinction",
-        "invited-position",
-        "membership",
-        "service",
-    )
+    SECTIONS: ClassVar[tuple[str, ...]] = AFFILIATION_SECTIONS
 
     section: str
     #: Required for education and employment; the other sections may do with external ids.

@@ -39,7 +39,10 @@ Problems = list[tuple[str, str]]
 # Characters XML 1.0 cannot carry; lxml would refuse them with a less helpful message.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ROR = re.compile(r"^https://ror\.org/0[a-z0-9]{6}\d{2}$")
-MAX_URL = 2084  # common:string-2084; longer URLs fail in ORCID's database (API-FACTS §7)
+# A conservative cap on URLs and id values: common:string-2084 is ORCID's widest URL type, and
+# over-long values fail in ORCID's database with a 500 (API-FACTS §7). The exact column sizes
+# are UNCONFIRMED, so the cap errs on the side of refusing early.
+MAX_URL = 2084
 
 
 class _Checker:

@@ -379,7 +379,8 @@ def parse_record(xml: bytes | str) -> Record:
 # --- errors --------------------------------------------------------------------------------------
 
 # ORCID echoes the bearer token in 401 descriptions (API-FACTS §7); tokens are UUIDs.
-_TOKEN_AFTER_WORD = re.compile(r"(token\W{0,3})[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+# Only a run with a digit in it counts as a token, so "token provided" stays readable.
+_TOKEN_AFTER_WORD = re.compile(r"(token\W{0,3})(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 
 

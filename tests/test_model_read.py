@@ -393,3 +393,8 @@ def test_odd_dates_do_not_break_reading():
 def test_a_document_of_the_wrong_kind_is_refused(samples, parser, sample):
     with pytest.raises(XMLError, match="Expected an ORCID"):
         parser(read(samples, sample))
+
+
+def test_redaction_keeps_ordinary_words():
+    body = b'{"error":"invalid_token","error_description":"The access token provided is expired"}'
+    assert parse_error(body, "application/json").developer_message == "The access token provided is expired"
