@@ -1,0 +1,274 @@
+"""i18n: the Spanish catalog is complete and compiled, and the extension's pages really are Spanish.
+
+The catalog tests read the shipped ``.po``/``.mo`` files and re-extract the strings from the
+sources (the same rules as ``babel.cfg``), so adding a user-facing string without translating it
+fails here. The page tests render the blueprint's pages with ``Accept-Language: es`` and look
+for Spanish text and for English left behind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from flask import Flask, render_template_string
+from flask_babel import Babel, force_locale
+from flask_sqlalchemy import SQLAlchemy
+
+from flask_orcid import ORCID
+from flask_orcid.i18n import LOCALES, TRANSLATIONS_DIR, gettext, lazy_gettext, ngettext
+
+ROOT = Path(__file__).resolve().parent.parent
+PO = TRANSLATIONS_DIR / "es" / "LC_MESSAGES" / "messages.po"
+MO = TRANSLATIONS_DIR / "es" / "LC_MESSAGES" / "messages.mo"
+
+#: The keywords of the extraction command in babel.cfg.
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "orcid_gettext": None,
+    "orcid_ngettext": (1, 2),
+}
+
+OFFLINE = {
+    "ORCID_EMULATOR_URL": "http://127.0.0.1:9",
+    "ORCID_CLIENT_ID": "APP-OFFLINE00000001",
+    "ORCID_CLIENT_SECRET": "offline-secret",
+}
+SPANISH = {"Accept-Language": "es-ES,es;q=0.9"}
+ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+def read_catalog():
+    with PO.open("rb") as f:
+        return read_po(f, locale="es")
+
+
+def msgid_key(message_id: Any) -> str:
+    return message_id[0] if isinstance(message_id, tuple | list) else message_id
+
+
+# --------------------------------------------------------------------------- the catalog
+
+
+def test_every_spanish_entry_is_translated_and_not_fuzzy() -> None:
+    catalog = read_catalog()
+    assert not catalog.fuzzy, "the catalog header is marked fuzzy"
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy:
+            problems.append(f"fuzzy: {msgid_key(message.id)!r}")
+        elif not all(s.strip() for s in strings):
+            problems.append(f"untranslated: {msgid_key(message.id)!r}")
+    assert not problems, "\n".join(problems)
+    assert len([m for m in catalog if m.id]) >= 60
+
+
+def test_placeholders_survive_translation() -> None:
+    """A translation that drops or renames %(name)s would crash or lose data at render time."""
+    catalog = read_catalog()
+    errors = [
+        f"{msgid_key(message.id)!r}: {error}"
+        for message, message_errors in catalog.check()
+        for error in message_errors
+    ]
+    assert not errors, "\n".join(errors)
+    for message in catalog:
+        if message.id:
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            wanted = set(re.findall(r"%\((\w+)\)", ids[0]))
+            for s in strings:
+                assert set(re.findall(r"%\((\w+)\)", s)) == wanted, msgid_key(message.id)
+
+
+def test_every_string_in_the_sources_is_in_the_catalog() -> None:
+    """Re-extract like babel.cfg says; run its commands and translate when this fails."""
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    extracted = {
+        msgid_key(message)
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=KEYWORDS
+        )
+    }
+    in_catalog = {msgid_key(m.id) for m in read_catalog() if m.id}
+    missing = sorted(extracted - in_catalog)
+    assert not missing, (
+        "strings not in flask_orcid/translations/es (re-extract with the commands in babel.cfg "
+        "and translate them):\n" + "\n".join(missing)
+    )
+    # the extraction found the pages' strings, not nothing
+    assert {"Connect your ORCID iD", "Your ORCID connection", "Disconnect"} <= extracted
+
+
+def test_the_compiled_catalog_matches_the_po_file() -> None:
+    """The .mo is what Flask-Babel loads: a .po edited without `pybabel compile` does nothing."""
+    with MO.open("rb") as f:
+        compiled = read_mo(f)
+    po = {msgid_key(m.id): m.string for m in read_catalog() if m.id}
+    mo = {msgid_key(m.id): m.string for m in compiled if m.id}
+    stale = sorted(k for k in po.keys() | mo.keys() if po.get(k) != mo.get(k))
+    assert not stale, "run `pybabel compile -d flask_orcid/translations`:\n" + "\n".join(stale)
+    assert "es" in LOCALES
+
+
+# --------------------------------------------------------------------------- gettext
+
+
+@pytest.fixture
+def babel_app() -> Flask:
+    app = Flask("i18n_host")
+    Babel(app, locale_selector=lambda: "es_MX")
+    return app
+
+
+def test_gettext_follows_the_request_locale_with_regional_fallback(babel_app: Flask) -> None:
+    with babel_app.test_request_context("/"):
+        assert gettext("Connect your ORCID iD") == "Conecte su iD de ORCID"
+        assert gettext("ORCID iD %(orcid)s", orcid="0000-0002-1825-0097") == (
+            "iD de ORCID 0000-0002-1825-0097"
+        )
+        label = lazy_gettext("Disconnect")
+        assert str(label) == "Desconectar"
+        with force_locale("en"):
+            assert str(label) == "Disconnect"  # lazy: translated when used
+        assert ngettext("%(num)d item", "%(num)d items", 3) == "3 items"  # unknown: source kept
+
+
+def test_without_flask_babel_or_a_request_the_english_source_is_used() -> None:
+    assert gettext("Connect your ORCID iD") == "Connect your ORCID iD"
+    with Flask("no_babel").test_request_context("/"):
+        assert gettext("Disconnect") == "Disconnect"
+        assert ngettext("%(num)d file", "%(num)d files", 1) == "1 file"
+
+
+def test_macros_in_spanish(babel_app: Flask) -> None:
+    babel_app.config.update(SECRET_KEY="k", SQLALCHEMY_DATABASE_URI="sqlite://", **OFFLINE)
+    ORCID(babel_app, db=SQLAlchemy(babel_app))
+    with babel_app.test_request_context("/"):
+        html = render_template_string(
+            '{% import "orcid/macros.html" as o %}'
+            "{{ o.connect_button() }}|{{ o.signin_button() }}|{{ o.orcid_id_full(i) }}|"
+            "{{ o.orcid_id_inline(i, name='Ana') }}|{{ o.orcid_id_compact(i, authenticated=False) }}",
+            i="0000-0002-1825-0097",
+        )
+    for spanish in (
+        "Conecte su iD de ORCID",
+        "Iniciar sesión con ORCID",
+        'aria-label="iD de ORCID"',
+        'aria-label="iD de ORCID de Ana: 0000-0002-1825-0097"',
+        "(iD de ORCID no autenticado)",
+    ):
+        assert spanish in html
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def texts(html: str) -> list[str]:
+    """Visible text chunks plus the attributes people hear or read (aria-label, title, alt)."""
+    tree = lxml.html.document_fromstring(html)
+    chunks = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+            continue
+        for piece in (el.text, el.tail, *(el.get(a) for a in ("aria-label", "title", "alt"))):
+            if piece and piece.strip():
+                chunks.append(" ".join(piece.split()))
+    return chunks
+
+
+_NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|\d{4}-\d{4}-\d{4}-\d{3}[\dX]|\bORCID\b|\biD\b")
+
+
+def english_left(english_html: str, spanish_html: str) -> list[str]:
+    """Text shown identically in the English and the Spanish page, that is made of words."""
+    spanish = set(texts(spanish_html))
+    return [
+        chunk
+        for chunk in dict.fromkeys(texts(english_html))
+        if chunk in spanish and len(re.findall(r"[A-Za-z]{2,}", _NOT_WORDS.sub(" ", chunk))) >= 1
+    ]
+
+
+def both(client: Any, method: str, url: str, **kwargs: Any) -> tuple[Any, Any]:
+    call = getattr(client, method)
+    return call(url, headers=ENGLISH, **kwargs), call(url, headers=SPANISH, **kwargs)
+
+
+def test_connection_page_without_an_account_is_all_spanish(
+    make_app: Callable[..., Flask], make_user: Callable[..., Any], login: Callable[..., None]
+) -> None:
+    app = make_app(**OFFLINE)
+    client = app.test_client()
+    login(client, make_user(app, email="m@example.edu"))
+    en, es = both(client, "get", "/orcid/")
+    assert en.status_code == es.status_code == 200
+    page = es.get_data(as_text=True)
+    assert '<html lang="es">' in page
+    for spanish in (
+        "Su conexión con ORCID",
+        "No ha conectado ningún iD de ORCID a su cuenta.",
+        "¿Qué es ORCID?",
+        "Qué podremos hacer",
+        "Conocer su iD de ORCID, para poder mostrarlo como verificado.",
+        "Conecte su iD de ORCID",
+        "¿Necesita ayuda? Escriba a",
+    ):
+        assert spanish in page
+    assert english_left(en.get_data(as_text=True), page) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status", "spanish"),
+    [
+        # a forged state
+        ("get", "/orcid/callback?state=forged&code=abc", 400, "Empiece de nuevo, por favor."),
+        # no state at all
+        ("get", "/orcid/callback?code=abc", 400, "no es de fiar"),
+        # disconnect without the CSRF token
+        ("post", "/orcid/disconnect", 400, "Vuelva a cargar la página"),
+    ],
+)
+def test_error_pages_are_spanish(
+    make_app: Callable[..., Flask],
+    make_user: Callable[..., Any],
+    login: Callable[..., None],
+    method: str,
+    url: str,
+    status: int,
+    spanish: str,
+) -> None:
+    app = make_app(**OFFLINE)
+    client = app.test_client()
+    login(client, make_user(app, email="m@example.edu"))
+    en, es = both(client, method, url)
+    assert en.status_code == es.status_code == status
+    page = es.get_data(as_text=True)
+    assert spanish in page and '<html lang="es">' in page
+    assert english_left(en.get_data(as_text=True), page) == []
+
+
+def test_signed_out_visitor_gets_spanish(make_app: Callable[..., Flask]) -> None:
+    app = make_app(**OFFLINE)
+    en, es = both(app.test_client(), "get", "/orcid/")
+    assert es.status_code == en.status_code
+    if es.status_code in (301, 302, 303):  # sent to the host's login page
+        return
+    page = es.get_data(as_text=True)
+    assert "Inicie sesión en este sitio" in page
+    assert english_left(en.get_data(as_text=True), page) == []
