@@ -449,3 +449,14 @@ def test_fuzzy_dates():
         FuzzyDate(2024, None, 3)
     with pytest.raises(ValueError, match="whole number"):
         FuzzyDate("2024")  # type: ignore[arg-type]
+
+
+def test_model_names_are_exported_from_the_package():
+    import flask_orcid
+
+    contract = """Work Affiliation Organization Contributor ExternalId FuzzyDate Record Person Email
+    WorkSummary AffiliationSummary ErrorInfo parse_record parse_person parse_works parse_work
+    parse_works_bulk_read parse_affiliations parse_affiliation parse_bulk_response parse_error""".split()
+    for name in contract:
+        assert name in flask_orcid.__all__
+        assert getattr(flask_orcid, name) is getattr(flask_orcid.model, name)
