@@ -10,6 +10,7 @@ import pytest
 pytest_plugins = [
     "tests.plugins.emulator",
     "tests.plugins.app",
+    "tests.plugins.example",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

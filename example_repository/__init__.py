@@ -1,0 +1,108 @@
+"""A sample thesis (ETD) repository built on flask-orcid.
+
+``create_app()`` is a normal Flask app factory; ``python -m example_repository.demo`` runs it
+against the local ORCID emulator. See the README's integration guide for the ORCID parts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+
+from . import config as repo_config
+from . import db as db_module
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def select_locale() -> str:
+    """The visitor's choice (switcher), else their account's, else the browser's."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    user = g.get("user")
+    if user is not None and user.locale in languages:
+        return user.locale
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the repository. ``test_config`` overrides the defaults and the environment."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("REPOSITORY_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(repo_config.DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = (
+        f"sqlite:///{Path(app.instance_path) / 'repository.sqlite'}"
+    )
+    app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
+    app.config.from_mapping(repo_config.from_environment(os.environ))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = repo_config.secret_key(app.instance_path)
+    # Room for the PDF plus the form fields; the PDF's own limit is checked in the form.
+    app.config.setdefault(
+        "MAX_CONTENT_LENGTH", int((float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024)
+    )
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+    Babel(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    db_module.init_app(app)
+
+    from .orcid_setup import orcid
+
+    orcid.init_app(app)
+
+    from . import admin, auth, public, student
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(student.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(public.bp)
+    app.add_url_rule("/", endpoint="index", view_func=public.index)
+
+    from . import cli
+
+    cli.init_app(app)
+    _template_helpers(app)
+
+    with app.app_context():
+        db_module.db.create_all()
+    return app
+
+
+def _template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+    from flask_wtf.csrf import generate_csrf
+
+    from . import models
+
+    # Buttons that are not WTForms (log out) still carry Flask-WTF's CSRF token.
+    app.jinja_env.globals["csrf_token"] = generate_csrf
+
+    @app.context_processor
+    def inject() -> dict:
+        return {
+            "current_locale": str(get_locale()),
+            "languages": {"en": "English", "es": "Español"},
+            "repository_name": app.config["REPOSITORY_NAME"],
+            "institution_name": app.config["REPOSITORY_INSTITUTION_NAME"],
+            "support_email": app.config["REPOSITORY_SUPPORT_EMAIL"],
+            "statuses": models.STATUSES,
+        }

@@ -1,0 +1,143 @@
+"""The graduate school's side: review queue, accept & publish, return, edit, withdraw, sync state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from . import deposit
+from .auth import admin_required
+from .db import db
+from .forms import DEGREE_LABELS, LANGUAGE_LABELS, AdminEditForm, ReviewForm, WithdrawForm
+from .models import CHANGES_REQUESTED, PUBLISHED, STATUSES, SUBMITTED, Thesis
+from .orcid_setup import author_orcid
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def get_thesis(thesis_id: int) -> Thesis:
+    thesis = db.session.get(Thesis, thesis_id)
+    if thesis is None:
+        abort(404)
+    return thesis
+
+
+@bp.route("/")
+@admin_required
+def queue():
+    status = request.args.get("status", SUBMITTED)
+    query = db.select(Thesis).order_by(Thesis.submitted_at.desc(), Thesis.id.desc())
+    if status in STATUSES:
+        query = query.where(Thesis.status == status)
+    theses = db.session.scalars(query).all()
+    counts = dict(
+        db.session.execute(db.select(Thesis.status, db.func.count()).group_by(Thesis.status)).all()
+    )
+    states = {t.id: deposit.sync_state(t) for t in theses}
+    return render_template(
+        "admin/queue.html", theses=theses, status=status, counts=counts, states=states,
+        degree_labels=DEGREE_LABELS,
+    )
+
+
+@bp.route("/theses/<int:thesis_id>", methods=("GET", "POST"))
+@admin_required
+def review(thesis_id: int):
+    thesis = get_thesis(thesis_id)
+    review_form = ReviewForm(prefix="review")
+    if thesis.status == SUBMITTED and review_form.validate_on_submit():
+        thesis.review_note = (review_form.note.data or "").strip() or None
+        if review_form.accept.data:
+            deposit.publish(thesis)
+            db.session.commit()
+            if thesis.is_embargoed():
+                flash(_("Published. The PDF and the ORCID deposit wait for the embargo to end "
+                        "(%(date)s).", date=thesis.embargo_until.isoformat()), "success")
+            elif thesis.sent_to_orcid:
+                flash(_("Published with DOI %(doi)s. The thesis and the degree are on their way "
+                        "to the author's ORCID record.", doi=thesis.doi), "success")
+            else:
+                flash(_("Published with DOI %(doi)s. The author has not connected an ORCID iD; "
+                        "it will be sent if they connect one.", doi=thesis.doi), "success")
+        else:
+            thesis.status = CHANGES_REQUESTED
+            db.session.commit()
+            flash(_("Returned to the student for changes."), "info")
+        return redirect(url_for("admin.review", thesis_id=thesis.id))
+    return render_template(
+        "admin/review.html",
+        thesis=thesis,
+        review_form=review_form,
+        edit_form=AdminEditForm(obj=thesis, prefix="edit"),
+        withdraw_form=WithdrawForm(prefix="withdraw"),
+        orcid_id=author_orcid(thesis.author),
+        state=deposit.sync_state(thesis),
+        degree_labels=DEGREE_LABELS,
+        language_labels=LANGUAGE_LABELS,
+    )
+
+
+@bp.route("/theses/<int:thesis_id>/edit", methods=("POST",))
+@admin_required
+def edit(thesis_id: int):
+    thesis = get_thesis(thesis_id)
+    form = AdminEditForm(prefix="edit")
+    if thesis.status != PUBLISHED:
+        abort(409)
+    if form.validate_on_submit():
+        form.populate_obj(thesis)
+        thesis.subtitle = thesis.subtitle or None
+        deposit.updated(thesis)
+        db.session.commit()
+        flash(_("Saved. The ORCID record follows the change."), "success")
+        return redirect(url_for("admin.review", thesis_id=thesis.id))
+    return render_template(
+        "admin/review.html",
+        thesis=thesis,
+        review_form=ReviewForm(prefix="review"),
+        edit_form=form,
+        withdraw_form=WithdrawForm(prefix="withdraw"),
+        orcid_id=author_orcid(thesis.author),
+        state=deposit.sync_state(thesis),
+        degree_labels=DEGREE_LABELS,
+        language_labels=LANGUAGE_LABELS,
+    ), 400
+
+
+@bp.route("/theses/<int:thesis_id>/withdraw", methods=("POST",))
+@admin_required
+def withdraw(thesis_id: int):
+    thesis = get_thesis(thesis_id)
+    form = WithdrawForm(prefix="withdraw")
+    if thesis.status != PUBLISHED:
+        abort(409)
+    if form.validate_on_submit():
+        thesis.review_note = form.reason.data.strip()
+        deposit.withdraw(thesis)
+        db.session.commit()
+        flash(_("Withdrawn. Its page now says so, and the ORCID items are being removed."), "info")
+    else:
+        flash(_("Give a reason for the withdrawal."), "warning")
+    return redirect(url_for("admin.review", thesis_id=thesis.id))
+
+
+@bp.route("/theses/<int:thesis_id>/file.pdf")
+@admin_required
+def pdf(thesis_id: int):
+    thesis = get_thesis(thesis_id)
+    if not thesis.pdf_file:
+        abort(404)
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / thesis.pdf_file
+    return send_file(path, mimetype="application/pdf", download_name=thesis.pdf_name or "thesis.pdf")

@@ -1,0 +1,119 @@
+"""Local accounts: register, log in, log out. ORCID is linked to an account, never replaces it."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from .db import db
+from .forms import ActionForm, LoginForm, RegisterForm
+from .models import User
+
+bp = Blueprint("auth", __name__, url_prefix="/account")
+
+
+@bp.before_app_request
+def load_user() -> None:
+    user_id = session.get("user_id")
+    g.user = db.session.get(User, user_id) if user_id is not None else None
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            flash(_("Please log in to continue."), "info")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not g.user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("/register", methods=("GET", "POST"))
+def register():
+    if not current_app.config["REPOSITORY_ALLOW_REGISTRATION"]:
+        abort(404)
+    form = RegisterForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if db.session.scalar(db.select(User).filter_by(email=email)) is not None:
+            form.email.errors.append(_("An account with this email already exists. Log in instead."))
+        else:
+            user = User(
+                email=email,
+                given_names=form.given_names.data.strip(),
+                family_name=form.family_name.data.strip(),
+                locale=session.get("lang"),
+            )
+            user.set_password(form.password.data)
+            db.session.add(user)
+            db.session.commit()
+            session.clear()
+            session["user_id"] = user.id
+            flash(_("Welcome, %(name)s. Your account is ready.", name=user.given_names), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("student.dashboard")))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(db.select(User).filter_by(email=email))
+        if user is None or not user.check_password(form.password.data):
+            form.password.errors.append(_("Email or password is not right."))
+        else:
+            lang = session.get("lang")
+            session.clear()
+            session["user_id"] = user.id
+            if lang:
+                session["lang"] = lang
+            default = url_for("admin.queue") if user.is_admin else url_for("student.dashboard")
+            return redirect(safe_next(request.args.get("next"), default))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=("POST",))
+def logout():
+    form = ActionForm()
+    if form.validate_on_submit():
+        lang = session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("index"))

@@ -1,0 +1,89 @@
+"""Configuration of the sample repository: defaults, then environment variables, then test overrides.
+
+Everything ORCID-related is an ``ORCID_*`` key read from the environment, so the same code runs
+against the local emulator, ORCID's sandbox or production by configuration alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask_orcid.config import DEFAULTS as ORCID_DEFAULTS
+
+#: Credentials the emulator seeds (test data, not a secret). Used only when
+#: ``ORCID_ENVIRONMENT`` is not set at all, i.e. a developer running the example locally.
+EMULATOR_CLIENT_ID = "APP-DEMO000000000001"
+EMULATOR_CLIENT_SECRET = "demo-secret-0001"
+
+DEFAULTS: dict[str, object] = {
+    "REPOSITORY_NAME": "Graduate School Thesis Repository",
+    # 20.500.x is the handle.net prefix range for local handle servers; 10.5072 is DataCite's
+    # test prefix, which never resolves. A school sets its own.
+    "REPOSITORY_HANDLE_PREFIX": "20.500.99999",
+    "REPOSITORY_DOI_PREFIX": "10.5072",
+    # The degree-granting institution; the ROR id must be one ORCID (or the emulator) knows,
+    # otherwise ORCID refuses education affiliations (API-FACTS §6, 400 / 9045).
+    "REPOSITORY_INSTITUTION_NAME": "Brown University",
+    "REPOSITORY_INSTITUTION_CITY": "Providence",
+    "REPOSITORY_INSTITUTION_REGION": "RI",
+    "REPOSITORY_INSTITUTION_COUNTRY": "US",
+    "REPOSITORY_INSTITUTION_ROR": "https://ror.org/05gq02987",
+    "REPOSITORY_SUPPORT_EMAIL": "etd-help@example.edu",
+    "REPOSITORY_MAX_PDF_MB": 50,
+    "REPOSITORY_ALLOW_REGISTRATION": True,
+    "LANGUAGES": ["en", "es"],
+    "BABEL_DEFAULT_LOCALE": "en",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+}
+
+_REPOSITORY_PREFIXES = ("REPOSITORY_", "ORCID_")
+_PLAIN_KEYS = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "UPLOAD_FOLDER", "PREFERRED_URL_SCHEME",
+               "SESSION_COOKIE_SECURE")
+
+
+def _cast(value: str, like: object) -> object:
+    """Environment variables are strings; give them the type of the default they replace."""
+    if isinstance(like, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(like, int):
+        return int(value)
+    if isinstance(like, float):
+        return float(value)
+    return value
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, object]:
+    """Every ``ORCID_*`` / ``REPOSITORY_*`` variable, plus a few plain Flask keys."""
+    known = {**ORCID_DEFAULTS, **DEFAULTS}
+    out: dict[str, object] = {}
+    for name, value in environ.items():
+        if name.startswith(_REPOSITORY_PREFIXES) or name in _PLAIN_KEYS:
+            like = known.get(name)
+            out[name] = _cast(value, like) if like is not None else value
+    if "SESSION_COOKIE_SECURE" in out:
+        out["SESSION_COOKIE_SECURE"] = _cast(str(out["SESSION_COOKIE_SECURE"]), True)
+    if "ORCID_ENVIRONMENT" not in out:
+        # A developer running the example with no ORCID settings talks to the local emulator
+        # with its seeded demo client; sandbox and production always need explicit settings.
+        out.setdefault("ORCID_ENVIRONMENT", "emulator")
+        out.setdefault("ORCID_CLIENT_ID", EMULATOR_CLIENT_ID)
+        out.setdefault("ORCID_CLIENT_SECRET", EMULATOR_CLIENT_SECRET)
+    return out
+
+
+def secret_key(instance_path: str) -> str:
+    """A persistent random key in the instance folder, for a repository run without SECRET_KEY."""
+    path = Path(instance_path) / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    os.chmod(path, 0o600)
+    return key

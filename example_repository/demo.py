@@ -1,0 +1,187 @@
+"""``make demo``: the local ORCID emulator and the sample repository, two servers on 127.0.0.1.
+
+Every ORCID call the repository makes is real HTTP to the emulator, exactly as it would be to
+orcid.org. The repository's database and uploads live under ``instance/``; the emulator keeps
+its registry in ``instance/emulator.sqlite`` so a restart keeps both sides consistent.
+Ctrl-C stops both servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from . import ROOT
+
+DEMO_ACCOUNTS = [
+    # (email, password, given names, family name, admin)
+    ("josiah@example.edu", "student-1", "Josiah", "Carberry", False),
+    ("maria@example.edu", "student-2", "María José", "García Núñez", False),
+    ("admin@example.edu", "admin-1", "Grace", "Hopper", True),
+]
+
+
+def free_port(preferred: int) -> int:
+    """``preferred`` if nobody listens there, else any free port."""
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError("no free port on 127.0.0.1")
+
+
+def start_emulator(port: int, db_file: Path | None) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "flask_orcid.emulator", "--host", "127.0.0.1",
+           "--port", str(port), "--quiet"]
+    if db_file is not None:
+        cmd += ["--db", str(db_file)]
+    return subprocess.Popen(cmd, cwd=ROOT)
+
+
+def wait_for(url: str, process: subprocess.Popen, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the ORCID emulator exited with status {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"the ORCID emulator did not answer at {url}")
+
+
+def seed_accounts(app) -> None:  # noqa: ANN001
+    from .db import db
+    from .models import User
+
+    with app.app_context():
+        for email, password, given, family, admin in DEMO_ACCOUNTS:
+            user = db.session.scalar(db.select(User).filter_by(email=email))
+            if user is None:
+                user = User(email=email, given_names=given, family_name=family, is_admin=admin)
+                user.set_password(password)
+                db.session.add(user)
+        db.session.commit()
+
+
+def banner(repo_url: str, emulator_url: str, researchers: list[dict]) -> str:
+    lines = [
+        "",
+        "  Sample thesis repository (flask-orcid demo)",
+        "  ===========================================",
+        f"  Repository:      {repo_url}/",
+        f"  ORCID emulator:  {emulator_url}/   (inspect a record: {emulator_url}/_emulator/records/<iD>)",
+        "",
+        "  Repository accounts (email / password):",
+    ]
+    for email, password, given, family, admin in DEMO_ACCOUNTS:
+        role = "graduate-school admin" if admin else "student"
+        lines.append(f"    {email:<24} {password:<12} {given} {family} ({role})")
+    lines += ["", "  ORCID researchers at the emulator (email / password / iD):"]
+    for r in researchers:
+        name = f"{r.get('given_names', '')} {r.get('family_name', '')}".strip()
+        lines.append(f"    {r.get('email', ''):<24} {r.get('password', ''):<12} "
+                     f"{r.get('orcid', '')}  {name}")
+    lines += [
+        "",
+        "  Try it: log in as a student, choose 'Submit your thesis', connect ORCID (sign in at the",
+        "  emulator as the researcher with the same email), submit; then log in as the admin and",
+        "  accept. The thesis and the degree appear on the emulator's record within seconds.",
+        "",
+        "  Ctrl-C stops both servers.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("REPOSITORY_PORT", 5000)),
+                        help="repository port (a free one is chosen if taken; default 5000)")
+    parser.add_argument("--emulator-port", type=int,
+                        default=int(os.environ.get("EMULATOR_PORT", 5001)),
+                        help="emulator port (a free one is chosen if taken; default 5001)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start from an empty database and a freshly seeded emulator")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    instance = Path(os.environ.get("REPOSITORY_INSTANCE_PATH") or ROOT / "instance")
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "uploads").mkdir(exist_ok=True)
+    repo_db = instance / "repository.sqlite"
+    emulator_db = instance / "emulator.sqlite"
+    if args.fresh:
+        for path in (repo_db, emulator_db):
+            path.unlink(missing_ok=True)
+
+    emulator_port = free_port(args.emulator_port)
+    port = free_port(args.port)
+    if port == emulator_port:
+        port = free_port(0)
+    emulator_url = f"http://127.0.0.1:{emulator_port}"
+    repo_url = f"http://127.0.0.1:{port}"
+
+    emulator = start_emulator(emulator_port, emulator_db)
+    try:
+        wait_for(f"{emulator_url}/_emulator/researchers", emulator)
+        researchers = requests.get(f"{emulator_url}/_emulator/researchers", timeout=5).json()
+        if isinstance(researchers, dict):
+            researchers = researchers.get("researchers", [])
+
+        os.environ.setdefault("REPOSITORY_INSTANCE_PATH", str(instance))
+        from . import create_app
+
+        app = create_app({
+            "ORCID_ENVIRONMENT": "emulator",
+            "ORCID_EMULATOR_URL": emulator_url,
+            "ORCID_CLIENT_ID": os.environ.get("ORCID_CLIENT_ID", "APP-DEMO000000000001"),
+            "ORCID_CLIENT_SECRET": os.environ.get("ORCID_CLIENT_SECRET", "demo-secret-0001"),
+            "ORCID_SUPPORT_EMAIL": "etd-help@example.edu",
+            # deposits reach the emulator without a separate `flask orcid deliver` worker
+            "ORCID_DELIVERY": "thread",
+            "REPOSITORY_BASE_URL": repo_url,
+        })
+        seed_accounts(app)
+        print(banner(repo_url, emulator_url, researchers), flush=True)
+
+        from werkzeug.serving import make_server
+
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    finally:
+        emulator.terminate()
+        try:
+            emulator.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            emulator.kill()
+        print("\nStopped the repository and the ORCID emulator.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

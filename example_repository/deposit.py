@@ -1,0 +1,211 @@
+"""The deposit hook: what the repository tells flask-orcid when a thesis is published or changes.
+
+Everything here only writes to the database (``orcid.publish``/``orcid.retract`` record the
+desired state in the caller's transaction); the outbox worker talks to ORCID afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import current_app, url_for
+
+from flask_orcid import (
+    Affiliation,
+    Contributor,
+    ExternalId,
+    FuzzyDate,
+    Organization,
+    Work,
+)
+
+from . import metadata
+from .db import db
+from .models import PUBLISHED, WITHDRAWN, Thesis, User, utcnow
+from .orcid_setup import author_orcid, orcid
+
+log = logging.getLogger(__name__)
+
+#: CRediT role for advisors (API-FACTS §5: ORCID accepts the CRediT URIs as contributor roles).
+SUPERVISION = "http://credit.niso.org/contributor-roles/supervision/"
+
+#: Degree names as they go to the ORCID record (the record is read worldwide; English, like
+#: the institution's registered name).
+DEGREE_TITLES = {
+    "phd": "Doctor of Philosophy (PhD)",
+    "edd": "Doctor of Education (EdD)",
+    "mphil": "Master of Philosophy (MPhil)",
+    "ms": "Master of Science (MS)",
+    "ma": "Master of Arts (MA)",
+    "mfa": "Master of Fine Arts (MFA)",
+}
+
+
+def assign_identifiers(thesis: Thesis) -> None:
+    """Mint the handle and DOI from the configured prefixes (stable: derived from the thesis id)."""
+    cfg = current_app.config
+    year = (thesis.degree_date or dt.date.today()).year
+    if not thesis.handle:
+        thesis.handle = f"{cfg['REPOSITORY_HANDLE_PREFIX']}/etd.{thesis.id}"
+    if not thesis.doi:
+        thesis.doi = f"{cfg['REPOSITORY_DOI_PREFIX']}/etd.{year}.{thesis.id}"
+
+
+def institution() -> Organization:
+    cfg = current_app.config
+    return Organization(
+        name=cfg["REPOSITORY_INSTITUTION_NAME"],
+        city=cfg["REPOSITORY_INSTITUTION_CITY"],
+        region=cfg.get("REPOSITORY_INSTITUTION_REGION") or None,
+        country=cfg["REPOSITORY_INSTITUTION_COUNTRY"],
+        disambiguated_id=cfg["REPOSITORY_INSTITUTION_ROR"],
+        disambiguation_source="ROR",
+    )
+
+
+def landing_url(thesis: Thesis) -> str:
+    return url_for("public.landing", thesis_id=thesis.id, _external=True)
+
+
+def build_work(thesis: Thesis, author_id: str | None) -> Work:
+    """The thesis as an ORCID ``dissertation-thesis`` work."""
+    contributors = [
+        Contributor(
+            credit_name=thesis.author_name,
+            # Only the iD the student authenticated through OAuth; never a typed-in one.
+            orcid=author_id,
+            sequence="first",
+            role="author",
+        )
+    ]
+    for advisor in thesis.advisors:
+        # Advisors' iDs were typed in by the student (unauthenticated): ORCID asks us to send a
+        # contributor iD only when it was collected through OAuth, so only the name goes.
+        contributors.append(
+            Contributor(credit_name=advisor.name, sequence="additional", role=SUPERVISION)
+        )
+    return Work(
+        title=thesis.title,
+        type="dissertation-thesis",
+        subtitle=thesis.subtitle or None,
+        short_description=(thesis.abstract or "")[:5000] or None,
+        citation_type="formatted-unspecified",
+        citation_value=metadata.citation_text(thesis),
+        publication_date=FuzzyDate.from_date(thesis.degree_date) if thesis.degree_date else None,
+        external_ids=[
+            ExternalId("doi", thesis.doi, "self", f"https://doi.org/{thesis.doi}"),
+            # API-FACTS §5: send the bare handle; its resolver is hdl.handle.net.
+            ExternalId("handle", thesis.handle, "self", f"https://hdl.handle.net/{thesis.handle}"),
+        ],
+        url=landing_url(thesis),
+        contributors=contributors,
+        language_code=thesis.language or None,
+        country=current_app.config["REPOSITORY_INSTITUTION_COUNTRY"] or None,
+    )
+
+
+def build_degree(thesis: Thesis) -> Affiliation:
+    """The degree as an education affiliation at the configured institution."""
+    start = FuzzyDate.parse(thesis.program_start) if thesis.program_start else None
+    end = FuzzyDate.from_date(thesis.degree_date) if thesis.degree_date else None
+    if start is None:
+        # ORCID refuses an end date without a start date (API-FACTS §6, 400 / 9050).
+        end = None
+    return Affiliation(
+        section="education",
+        organization=institution(),
+        department=thesis.department or None,
+        role_title=DEGREE_TITLES.get(thesis.degree, thesis.degree) or None,
+        start_date=start,
+        end_date=end,
+    )
+
+
+def send_to_orcid(thesis: Thesis, author_id: str | None = None) -> bool:
+    """Queue the thesis and the degree for the author's record. False when they have no iD here."""
+    author = thesis.author
+    author_id = author_id or author_orcid(author)
+    if author_id is None:
+        return False
+    thesis_key, degree_key = thesis.orcid_keys
+    orcid.publish(author.key, thesis_key, build_work(thesis, author_id))
+    orcid.publish(author.key, degree_key, build_degree(thesis))
+    thesis.sent_to_orcid = True
+    log.info("thesis %s queued for ORCID record %s", thesis.id, author_id)
+    return True
+
+
+def publish(thesis: Thesis) -> None:
+    """Accept: mint identifiers, make the thesis public, queue it for ORCID unless embargoed."""
+    assign_identifiers(thesis)
+    thesis.status = PUBLISHED
+    thesis.published_at = utcnow()
+    if not thesis.is_embargoed():
+        send_to_orcid(thesis)
+
+
+def updated(thesis: Thesis) -> None:
+    """After an edit of a published thesis: the outbox PUTs the changed work (no-op if unchanged)."""
+    if thesis.status == PUBLISHED and not thesis.is_embargoed():
+        send_to_orcid(thesis)
+
+
+def withdraw(thesis: Thesis) -> None:
+    """Withdrawal keeps a tombstone page (the DOI must resolve) and removes the ORCID items."""
+    thesis.status = WITHDRAWN
+    thesis.withdrawn_at = utcnow()
+    if thesis.sent_to_orcid:
+        for key in thesis.orcid_keys:
+            orcid.retract(thesis.author.key, key)
+        thesis.sent_to_orcid = False
+
+
+def queue_published_theses(user: User, author_id: str) -> int:
+    """On (re)connect: queue the student's public, unembargoed theses. Unchanged items are no-ops."""
+    count = 0
+    for thesis in user.theses:
+        if (thesis.status == PUBLISHED and not thesis.is_embargoed()
+                and send_to_orcid(thesis, author_id)):
+            count += 1
+    return count
+
+
+def lift_embargoes(today: dt.date | None = None) -> list[Thesis]:
+    """Theses whose embargo ended and that have not gone to ORCID yet are queued now."""
+    today = today or dt.date.today()
+    due = db.session.scalars(
+        db.select(Thesis).where(
+            Thesis.status == PUBLISHED,
+            Thesis.sent_to_orcid.is_(False),
+            Thesis.embargo_until.is_not(None),
+            Thesis.embargo_until <= today,
+        )
+    ).all()
+    lifted = [t for t in due if send_to_orcid(t)]
+    return lifted
+
+
+def _state_name(item) -> str | None:  # noqa: ANN001 - the outbox's row
+    if item is None:
+        return None
+    state = getattr(item, "state", None)
+    if getattr(item, "retracted", False):
+        return "deleted" if state == "synced" else "retracted"
+    return state
+
+
+def sync_state(thesis: Thesis) -> dict[str, object] | None:
+    """The outbox's view of the thesis work and degree, for the admin pages (None: not queued)."""
+    thesis_key, degree_key = thesis.orcid_keys
+    item = orcid.item_state(thesis.author.key, thesis_key)
+    if item is None:
+        return None
+    degree = orcid.item_state(thesis.author.key, degree_key)
+    return {
+        "state": _state_name(item),
+        "put_code": getattr(item, "put_code", None),
+        "error": getattr(item, "error_message", None),
+        "degree_state": _state_name(degree),
+        "degree_put_code": getattr(degree, "put_code", None),
+    }

@@ -1,0 +1,145 @@
+"""The repository's own tables: people and theses. flask-orcid keeps its ``orcid_*`` tables apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import db
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class User(db.Model):
+    """A student or an admin of the graduate school."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    given_names: Mapped[str] = mapped_column(String(150))
+    family_name: Mapped[str] = mapped_column(String(150))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    theses: Mapped[list[Thesis]] = relationship(
+        back_populates="author", order_by="Thesis.id.desc()"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def key(self) -> str:
+        """The stable key flask-orcid knows this person by."""
+        return str(self.id)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+
+# Lifecycle of a thesis. ``published`` theses have a handle and a DOI; an embargo only holds
+# back the PDF and the ORCID deposit until it lifts.
+DRAFT = "draft"
+SUBMITTED = "submitted"
+CHANGES_REQUESTED = "changes_requested"
+PUBLISHED = "published"
+WITHDRAWN = "withdrawn"
+STATUSES = (DRAFT, SUBMITTED, CHANGES_REQUESTED, PUBLISHED, WITHDRAWN)
+
+
+class Thesis(db.Model):
+    __tablename__ = "theses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
+
+    # the author as printed on the thesis
+    given_names: Mapped[str] = mapped_column(String(150), default="")
+    family_name: Mapped[str] = mapped_column(String(150), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+
+    title: Mapped[str] = mapped_column(String(1000), default="")
+    subtitle: Mapped[str | None] = mapped_column(String(1000))
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+
+    degree: Mapped[str] = mapped_column(String(20), default="")
+    department: Mapped[str] = mapped_column(String(300), default="")
+    institution: Mapped[str] = mapped_column(String(300), default="")
+    program_start: Mapped[str | None] = mapped_column(String(10))  # "2021" or "2021-09"
+    degree_date: Mapped[dt.date | None]
+    embargo_until: Mapped[dt.date | None]
+
+    pdf_file: Mapped[str | None] = mapped_column(String(64))  # name inside UPLOAD_FOLDER
+    pdf_name: Mapped[str | None] = mapped_column(String(255))  # as the student uploaded it
+    pdf_size: Mapped[int | None]
+
+    handle: Mapped[str | None] = mapped_column(String(100), unique=True)
+    doi: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # True once the thesis (and degree) were handed to flask-orcid's outbox
+    sent_to_orcid: Mapped[bool] = mapped_column(default=False)
+    review_note: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[dt.datetime | None]
+    published_at: Mapped[dt.datetime | None]
+    withdrawn_at: Mapped[dt.datetime | None]
+
+    author: Mapped[User] = relationship(back_populates="theses")
+    advisors: Mapped[list[Advisor]] = relationship(
+        back_populates="thesis", order_by="Advisor.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [k.strip() for k in self.keywords.replace(";", ",").split(",") if k.strip()]
+
+    @property
+    def author_name(self) -> str:
+        return f"{self.given_names} {self.family_name}".strip()
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (PUBLISHED, WITHDRAWN)
+
+    def is_embargoed(self, today: dt.date | None = None) -> bool:
+        today = today or dt.date.today()
+        return self.embargo_until is not None and self.embargo_until > today
+
+    @property
+    def editable_by_student(self) -> bool:
+        return self.status in (DRAFT, CHANGES_REQUESTED)
+
+    @property
+    def orcid_keys(self) -> tuple[str, str]:
+        """The outbox keys of the thesis work and the degree affiliation."""
+        return f"thesis:{self.id}", f"degree:{self.id}"
+
+
+class Advisor(db.Model):
+    """A supervisor named by the student. Their iD is typed in, so it is unauthenticated."""
+
+    __tablename__ = "advisors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thesis_id: Mapped[int] = mapped_column(ForeignKey("theses.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(150))
+    orcid: Mapped[str | None] = mapped_column(String(19))
+
+    thesis: Mapped[Thesis] = relationship(back_populates="advisors")

@@ -1,0 +1,72 @@
+"""Where the repository meets flask-orcid: the extension object and the three hooks it asks for."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, flash, g, redirect, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from flask_orcid import ORCID, UserInfo
+from flask_orcid.identifiers import orcid_uri
+
+from .db import db
+
+log = logging.getLogger(__name__)
+
+orcid = ORCID(db=db)
+
+
+@orcid.current_user_loader
+def current_user() -> UserInfo | None:
+    """Who is asking: the logged-in student, with what ORCID's sign-in screen may be prefilled."""
+    user = g.get("user")
+    if user is None:
+        return None
+    return UserInfo(
+        key=user.key,
+        given_names=user.given_names,
+        family_names=user.family_name,
+        email=user.email,
+        locale=str(get_locale()),
+    )
+
+
+@orcid.signin_handler
+def connected(account, token):  # noqa: ANN001 - the extension's Account model and token dict
+    """A student linked their iD. Anything already published is (re)queued for their record."""
+    user = g.get("user")
+    if user is None:
+        flash(_("Please log in first, then connect your ORCID iD."), "warning")
+        return redirect(url_for("auth.login"))
+    from .deposit import queue_published_theses
+
+    # The extension commits the new connection after this hook returns; the thesis deposits
+    # join that transaction, so the connection and the deposits are stored together.
+    db.session.add(account)
+    queue_published_theses(user, account.orcid)
+    flash(_("Your ORCID iD is connected."), "success")
+    return None
+
+
+@orcid.admin_checker
+def is_admin() -> bool:
+    user = g.get("user")
+    return bool(user is not None and user.is_admin)
+
+
+def author_orcid(user) -> str | None:  # noqa: ANN001
+    """The author's authenticated iD, or None once they disconnected (it then leaves every page)."""
+    account = orcid.get_account(user.key)
+    if account is None or getattr(account, "status", "active") == "revoked":
+        return None
+    return account.orcid
+
+
+def id_uri(orcid_id: str) -> str:
+    """The iD's URI in the configured environment (sandbox and emulator iDs have their own host)."""
+    cfg = current_app.config
+    return orcid_uri(
+        orcid_id, environment=cfg["ORCID_ENVIRONMENT"], emulator_url=cfg.get("ORCID_EMULATOR_URL")
+    )

@@ -1,0 +1,165 @@
+"""Public pages: home, browse/search, the landing page with its metadata, the PDF, the switcher."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from sqlalchemy import or_
+
+from . import metadata
+from .auth import safe_next
+from .db import db
+from .forms import DEGREE_LABELS, DEGREES, LANGUAGE_LABELS
+from .models import PUBLISHED, WITHDRAWN, Thesis
+from .orcid_setup import author_orcid, id_uri
+
+bp = Blueprint("public", __name__)
+PAGE_SIZE = 20
+
+
+def index():
+    recent = db.session.scalars(
+        db.select(Thesis).where(Thesis.status == PUBLISHED)
+        .order_by(Thesis.published_at.desc()).limit(5)
+    ).all()
+    total = db.session.scalar(
+        db.select(db.func.count()).select_from(Thesis).where(Thesis.status == PUBLISHED)
+    )
+    return render_template("index.html", recent=recent, total=total, degree_labels=DEGREE_LABELS)
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@bp.route("/theses")
+def browse():
+    q = (request.args.get("q") or "").strip()[:200]
+    degree = request.args.get("degree", "")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = db.select(Thesis).where(Thesis.status == PUBLISHED)
+    for term in q.split()[:8]:
+        pattern = _like(term)
+        query = query.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        Thesis.title, Thesis.subtitle, Thesis.abstract, Thesis.keywords,
+                        Thesis.given_names, Thesis.family_name, Thesis.department,
+                    )
+                )
+            )
+        )
+    if degree in DEGREE_LABELS:
+        query = query.where(Thesis.degree == degree)
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
+    theses = db.session.scalars(
+        query.order_by(Thesis.degree_date.desc(), Thesis.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "public/browse.html", theses=theses, q=q, degree=degree, degrees=DEGREES, total=total,
+        page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), degree_labels=DEGREE_LABELS,
+    )
+
+
+def public_thesis(thesis_id: int) -> Thesis:
+    thesis = db.session.get(Thesis, thesis_id)
+    if thesis is None or thesis.status not in (PUBLISHED, WITHDRAWN):
+        abort(404)
+    return thesis
+
+
+def _author_ids(thesis: Thesis) -> tuple[str | None, str | None]:
+    orcid_id = author_orcid(thesis.author)
+    return orcid_id, (id_uri(orcid_id) if orcid_id else None)
+
+
+@bp.route("/theses/<int:thesis_id>")
+def landing(thesis_id: int):
+    thesis = public_thesis(thesis_id)
+    orcid_id, orcid_uri = _author_ids(thesis)
+    degree_label = str(DEGREE_LABELS.get(thesis.degree, thesis.degree))
+    if thesis.status == WITHDRAWN:
+        response = make_response(render_template("public/withdrawn.html", thesis=thesis), 410)
+        if thesis.doi:
+            response.headers["Link"] = f'<https://doi.org/{thesis.doi}>; rel="cite-as"'
+        return response
+    html = render_template(
+        "public/landing.html",
+        thesis=thesis,
+        orcid_id=orcid_id,
+        orcid_uri=orcid_uri,
+        citation=metadata.citation_text(thesis),
+        meta_tags=metadata.highwire_tags(thesis, orcid_uri),
+        json_ld=metadata.json_ld(thesis, orcid_id, orcid_uri, degree_label),
+        pdf_available=metadata.pdf_available(thesis),
+        degree_label=degree_label,
+        language_label=LANGUAGE_LABELS.get(thesis.language, thesis.language),
+        bibtex=metadata.bibtex(thesis),
+    )
+    response = make_response(html)
+    response.headers["Link"] = metadata.signposting(thesis, orcid_uri)
+    return response
+
+
+@bp.route("/theses/<int:thesis_id>/metadata.jsonld")
+def metadata_jsonld(thesis_id: int):
+    thesis = public_thesis(thesis_id)
+    if thesis.status == WITHDRAWN:
+        abort(410)
+    orcid_id, orcid_uri = _author_ids(thesis)
+    doc = metadata.json_ld(thesis, orcid_id, orcid_uri,
+                           str(DEGREE_LABELS.get(thesis.degree, thesis.degree)))
+    return Response(json.dumps(doc, ensure_ascii=False, indent=2),
+                    mimetype="application/ld+json")
+
+
+@bp.route("/theses/<int:thesis_id>/citation.bib")
+def metadata_bibtex(thesis_id: int):
+    thesis = public_thesis(thesis_id)
+    if thesis.status == WITHDRAWN:
+        abort(410)
+    return Response(metadata.bibtex(thesis), mimetype="application/x-bibtex")
+
+
+@bp.route("/theses/<int:thesis_id>/thesis.pdf")
+def pdf(thesis_id: int):
+    thesis = public_thesis(thesis_id)
+    if not metadata.pdf_available(thesis):
+        abort(404)
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / thesis.pdf_file
+    response = send_file(path, mimetype="application/pdf",
+                         download_name=f"etd-{thesis.id}.pdf")
+    response.headers["Link"] = (
+        f'<{url_for("public.landing", thesis_id=thesis.id, _external=True)}>; rel="collection"'
+    )
+    return response
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str):
+    """The language switcher: remembered in the session, and on the account when logged in."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if g.get("user") is not None:
+            g.user.locale = code
+            db.session.commit()
+    return redirect(safe_next(request.args.get("next"), url_for("index")))
