@@ -7,6 +7,8 @@ that ORCID data is never markup.
 
 from __future__ import annotations
 
+import shutil
+import threading
 from collections.abc import Callable, Iterator
 
 import lxml.etree
@@ -14,6 +16,7 @@ import lxml.html
 import pytest
 from flask import Flask, render_template_string
 from flask_sqlalchemy import SQLAlchemy
+from werkzeug.serving import make_server
 
 from flask_orcid import ORCID
 from flask_orcid.display import canonical_orcid_id, orcid_uri_for
@@ -282,3 +285,83 @@ def test_orcid_uri_filter(app: Flask) -> None:
     with app.test_request_context("/"):
         out = render_template_string("{{ x | orcid_uri }}", x=CARBERRY)
     assert out == f"https://orcid.org/{CARBERRY}"
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+
+def _chromium_path() -> str | None:
+    """A system Chromium when Playwright's own build is not installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def live_page(make_app: Callable[..., Flask]) -> Iterator[tuple[str, object]]:
+    """The macros on a host page served over real HTTP on 127.0.0.1, opened in Chromium."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # ORCID "lives" on a closed local port: nothing the browser does can leave the machine
+    app = make_app(ORCID_ENVIRONMENT="emulator", ORCID_EMULATOR_URL="http://127.0.0.1:9")
+
+    @app.get("/profile")
+    def profile() -> str:
+        return render_template_string(
+            """<!doctype html><html lang="en"><head><title>Profile</title>
+            {% import "orcid/macros.html" as orcid %}{{ orcid.stylesheet() }}</head><body>
+            <p>{{ orcid.connect_button(next="/profile") }}</p>
+            <p>{{ orcid.orcid_id_full(id) }}</p>
+            <p>{{ orcid.orcid_id_inline(id, name="Josiah Carberry") }}</p>
+            <p>{{ orcid.orcid_id_compact(id, authenticated=False, name="Ada Advisor") }}</p>
+            </body></html>""",
+            id=CARBERRY,
+        )
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with sync_api.sync_playwright() as playwright:
+            try:
+                browser = playwright.chromium.launch()
+            except sync_api.Error:
+                path = _chromium_path()
+                if path is None:
+                    pytest.skip("no Chromium: run `playwright install chromium`")
+                browser = playwright.chromium.launch(executable_path=path)
+            try:
+                yield f"http://127.0.0.1:{server.server_port}", browser.new_page()
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def test_in_a_browser_the_button_is_reachable_by_keyboard_and_named(live_page) -> None:
+    base, page = live_page
+    page.goto(f"{base}/profile")
+    # accessible names as assistive technology computes them
+    button = page.get_by_role("link", name="Connect your ORCID iD", exact=True)
+    assert button.count() == 1
+    assert page.get_by_role("img", name="ORCID iD").count() == 1  # the full form's icon
+    assert page.get_by_role("link", name=f"ORCID iD of Josiah Carberry: {CARBERRY}").count() == 1
+    assert page.locator(".orcid-id-full a").get_attribute("href") == f"http://127.0.0.1:9/{CARBERRY}"
+    # the unauthenticated advisor: no icon image anywhere near it
+    advisor = page.locator(".orcid-id-unauthenticated")
+    assert advisor.locator("svg").count() == 0
+    assert "(ORCID iD not authenticated)" in advisor.inner_text()
+
+    # Tab reaches the button first, with a visible focus ring from orcid.css
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "() => { const e = document.activeElement, s = getComputedStyle(e);"
+        " return [e.className, s.outlineStyle, s.outlineWidth]; }"
+    )
+    assert focused == ["orcid-connect-button", "solid", "3px"]
+    icon_box = button.locator("svg").bounding_box()
+    assert icon_box["width"] == 24 and icon_box["height"] == 24
+
+    # Enter follows it to the connect view, which sends the browser on to ORCID's authorize URL
+    page.route("**/oauth/authorize**", lambda route: route.fulfill(body="ORCID sign-in"))
+    with page.expect_request("**/oauth/authorize**") as authorize:
+        page.keyboard.press("Enter")
+    assert authorize.value.url.startswith("http://127.0.0.1:9/oauth/authorize?client_id=")
