@@ -311,7 +311,8 @@ def _person(element: _Element | None, orcid: str | None) -> Person:
     if element is None:
         return Person(orcid=orcid)
     if orcid is None:
-        orcid = (element.get("path") or "").strip("/") or None
+        # /person's path is "/0000-0002-1825-0097/person": the iD is the first segment
+        orcid = (element.get("path") or "").strip("/").split("/")[0] or None
     name = _child(element, "person", "name")
     other_names = []
     container = _child(element, "other-name", "other-names")
