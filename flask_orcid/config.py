@@ -136,6 +136,8 @@ DEFAULTS: dict[str, object] = {
     "ORCID_WORKER_LEASE_SECONDS": 300.0,
     # the worker's client retries nothing itself: the outbox owns the backoff
     "ORCID_WORKER_MAX_RETRIES": 0,
+    # burst tokens the worker leaves unused, so jitter never pushes ORCID past its burst
+    "ORCID_WORKER_BURST_MARGIN": 4,
     # signs webhook callback URLs; webhooks are refused while unset
     "ORCID_WEBHOOK_SECRET": None,
     # the site's public root for webhook callbacks (else SERVER_NAME)

@@ -199,10 +199,15 @@ class Deliverer:
         self.models = models
         self.concurrency = max(1, int(concurrency))
         self.settings = settings or Settings.from_config(app.config)
-        self.rate_limiter = rate_limiter or RateLimiter(
-            float(app.config.get("ORCID_RATE_LIMIT", 24.0)),
-            int(app.config.get("ORCID_RATE_BURST", 40)),
-        )
+        if rate_limiter is None:
+            # Keep a few of ORCID's burst tokens unused: requests that arrive closer together
+            # than they left us (network and scheduling jitter) would otherwise find ORCID's
+            # bucket empty and get a 503 (API-FACTS §8) even though we kept to the rate.
+            burst = int(app.config.get("ORCID_RATE_BURST", 40))
+            margin = int(app.config.get("ORCID_WORKER_BURST_MARGIN", 4))
+            rate_limiter = RateLimiter(float(app.config.get("ORCID_RATE_LIMIT", 24.0)),
+                                       max(1, burst - margin) if burst > 2 * margin else burst)
+        self.rate_limiter = rate_limiter
         self.client_factory = client_factory or (lambda rl: make_client(app.config, rl))
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.progress = progress
