@@ -129,7 +129,10 @@ def _read(client: ORCIDClient, orcid: str, token: str) -> Record:
     person = client.read_person(orcid, token)
     educations = client.read_affiliations(orcid, token, "education")
     employments = client.read_affiliations(orcid, token, "employment")
-    return Record.from_person(person, educations=educations, employments=employments)
+    record = Record.from_person(person, educations=educations, employments=employments)
+    # The authenticated iD is the connection's, whatever the document says about itself.
+    record.orcid = orcid
+    return record
 
 
 def read_for_prefill(

@@ -7,22 +7,29 @@ run against the real emulator over HTTP and count what reached it.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask, render_template_string, request, session
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, FormField, SelectField, StringField
 from wtforms.fields import FieldList
 
 from flask_orcid import AffiliationSummary, Email, FuzzyDate, Organization, Record
+from flask_orcid.client import ORCIDClient
 from flask_orcid.prefill import (
     DEFAULT_PREFILL_KEYS,
+    PublicTokenCache,
     current_affiliation,
     prefill_data,
     prefill_email,
     prefill_form,
+    read_for_prefill,
 )
+
+from .plugins.app import orcid as ext
 
 ROR = "https://ror.org/05gq02987"
 TODAY = dt.date.today()
@@ -330,3 +337,175 @@ def test_flask_wtf_form_on_post_is_left_alone(wtf_app: Flask) -> None:
     with wtf_app.test_request_context("/deposit", method="POST", data={}):
         form = FlaskThesisForm()
         assert prefill_form(form, carberry()) == []
+
+
+# --------------------------------------------------------------------------- reading, against the emulator
+
+CARBERRY = "0000-0002-1825-0097"
+GARCIA = "maria@example.edu"
+MENSAH = "kwame@example.org"
+READ_PATHS = {"GET /v3.0/<orcid>/person", "GET /v3.0/<orcid>/educations", "GET /v3.0/<orcid>/employments"}
+TOKEN_PATH = "POST /oauth/token"
+
+
+@pytest.fixture
+def connected(make_app, make_user, login, connect):
+    """``connected(researcher, **config) -> (app, user_key)``: a host user who went through the
+    real connect flow with the emulator."""
+
+    def do(researcher: str, setup=None, **config: object) -> tuple[Flask, str]:
+        app = make_app(**config)
+        if setup is not None:
+            setup(app)  # the host's own routes, added before the first request
+        client = app.test_client()
+        user = make_user(app, email="student@example.edu")
+        login(client, user)
+        response = connect(client, researcher)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return app, str(user.id)
+
+    return do
+
+
+def prefill_record(app: Flask, user_key: str) -> Record | None:
+    with app.app_context():
+        return ext.read_record_for_prefill(user_key)
+
+
+def test_prefill_reads_person_and_affiliations_never_the_record(connected, emulator) -> None:
+    app, key = connected(CARBERRY)
+    emulator.reset_requests()
+    record = prefill_record(app, key)
+    calls = emulator.requests()
+    # three GETs with the stored /read-limited token: no token call, no /record, no /works
+    assert calls["count"] == 3
+    assert set(calls["by_endpoint"]) == READ_PATHS
+    assert not any("/record" in c["path"] or "/works" in c["path"] for c in calls["log"])
+    assert record.works == []
+    assert prefill_data(record) == {
+        "given_names": "Josiah",
+        "family_name": "Carberry",
+        "credit_name": "Josiah S. Carberry",
+        "email": "josiah@example.edu",
+        "orcid": CARBERRY,
+        # the education wins over the current employment (thesis forms ask for the school)
+        "institution": "Brown University",
+        "department": "Psychoceramics",
+        "institution_ror": "https://ror.org/05gq02987",
+        "role_title": "PhD",
+    }
+
+
+def test_without_read_limited_one_public_token_is_obtained_and_reused(connected, emulator) -> None:
+    app, key = connected(CARBERRY, ORCID_SCOPES="/authenticate")
+    emulator.reset_requests()
+    first = prefill_record(app, key)
+    assert emulator.requests()["by_endpoint"] == {TOKEN_PATH: 1, **dict.fromkeys(READ_PATHS, 1)}
+    emulator.reset_requests()
+    second = prefill_record(app, key)
+    assert emulator.requests()["count"] == 3  # the token was cached
+    assert first == second and first.given_names == "Josiah"
+    public = emulator.tokens(client_id=emulator.client_id, grant_type="client_credentials")
+    assert len(public) == 1 and public[0]["scopes"] == ["/read-public"]
+
+
+def test_limited_data_is_read_only_with_read_limited(connected, emulator) -> None:
+    """Kwame Mensah keeps his name and employment 'trusted parties only' and his email is
+    unverified: the connection's token sees them, a /read-public token does not."""
+    app, key = connected(MENSAH)
+    data = prefill_data(prefill_record(app, key))
+    orcid = emulator.researcher(MENSAH)["orcid"]
+    assert data["given_names"] == "Kwame" and data["family_name"] == "Mensah"
+    assert data["institution_ror"] == "https://ror.org/01r22mr83"  # employment: no education
+    assert data["role_title"] == "Lecturer"
+    assert "email" not in data  # unverified: never prefilled
+    app, key = connected(MENSAH, ORCID_SCOPES="/authenticate")
+    assert prefill_data(prefill_record(app, key)) == {"orcid": orcid}
+
+
+def test_accented_names_reach_the_form_intact(connected) -> None:
+    app, key = connected(GARCIA)
+    form = ThesisForm()
+    prefill_form(form, prefill_record(app, key))
+    assert form.given_names.data == "María José"
+    assert form.family_name.data == "García Núñez"
+    assert form.department.data == "Facultad de Geografía e Historia"
+    assert 'value="García Núñez"' in form.family_name()
+
+
+def test_a_token_the_researcher_revoked_marks_the_connection_and_public_data_still_fills(
+    connected, emulator
+) -> None:
+    app, key = connected(CARBERRY)
+    emulator.user_revoke(CARBERRY)
+    emulator.reset_requests()
+    record = prefill_record(app, key)
+    assert record is not None and record.given_names == "Josiah"
+    # one refused GET, then a /read-public token and the three reads
+    assert emulator.requests()["count"] == 5
+    with app.app_context():
+        assert ext.get_account(key).status == "invalid"  # committed: the site can ask again
+
+
+def test_orcid_failing_leaves_the_form_empty_but_working(connected, emulator) -> None:
+    app, key = connected(CARBERRY, ORCID_MAX_RETRIES=0)
+    emulator.fault(method="GET", path="/person$", count=5, action="status", status=500)
+    assert prefill_record(app, key) is None
+    form = ThesisForm()
+    assert prefill_form(form, {}) == []
+
+
+def test_no_connection_means_no_prefill_and_no_call(make_app, make_user, emulator) -> None:
+    app = make_app()
+    user = make_user(app, email="nobody@example.edu")
+    emulator.reset_requests()
+    assert prefill_record(app, str(user.id)) is None
+    assert emulator.requests()["count"] == 0
+
+
+def test_concurrent_first_prefills_share_one_public_token(emulator) -> None:
+    """Eight requests arriving at once on a fresh process: one client-credentials token."""
+    client = ORCIDClient(
+        emulator.client_id, emulator.client_secret, environment="emulator", emulator_url=emulator.url
+    )
+    cache = PublicTokenCache()
+    # a connection without /read-limited (what read_for_prefill reads of an account)
+    account = SimpleNamespace(
+        orcid=CARBERRY, status="active", access_token="unused", has_scopes=lambda *s: False
+    )
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            records = list(
+                pool.map(lambda _: read_for_prefill(client, account, token_cache=cache), range(8))
+            )
+    finally:
+        client.close()
+    assert {r.given_names for r in records} == {"Josiah"}
+    assert len(emulator.tokens(client_id=emulator.client_id, grant_type="client_credentials")) == 1
+
+
+def _thesis_route(app: Flask) -> None:
+    @app.route("/thesis", methods=["GET", "POST"])
+    def thesis() -> str:
+        form = ThesisForm(request.form if request.method == "POST" else None)
+        user_key = str(session["user_id"])
+        # the host's whole integration: one call to read, one to fill
+        prefill_form(form, ext.read_record_for_prefill(user_key) or {})
+        return render_template_string(
+            "{{ form.given_names() }}{{ form.email() }}{{ form.institution() }}", form=form
+        )
+
+
+def test_host_form_is_prefilled_on_get_and_keeps_what_was_submitted(connected) -> None:
+    app, key = connected(CARBERRY, setup=_thesis_route)
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["user_id"] = int(key)
+    page = client.get("/thesis").get_data(as_text=True)
+    assert 'value="Josiah"' in page and 'value="josiah@example.edu"' in page
+    assert 'value="Brown University"' in page
+    # the student changed their name and cleared the email on purpose
+    page = client.post(
+        "/thesis", data={"given_names": "Jo", "email": "", "institution": "Brown University"}
+    ).get_data(as_text=True)
+    assert 'value="Jo"' in page and 'value="josiah@example.edu"' not in page
