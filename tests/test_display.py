@@ -83,7 +83,7 @@ def visible_text(tree: lxml.html.HtmlElement) -> str:
     return " ".join(" ".join(parts).split())
 
 
-# --------------------------------------------------------------------------- full form
+# --- full form ------------------------------------------------------------------------------------
 
 
 def test_full_form_links_icon_and_whole_uri_to_the_record(app: Flask) -> None:
@@ -93,7 +93,9 @@ def test_full_form_links_icon_and_whole_uri_to_the_record(app: Flask) -> None:
     # the icon is inside the link and names itself for screen readers
     (icon,) = icons(link)
     assert icon.get("role") == "img" and icon.get("aria-label") == "ORCID iD"
-    assert any(c.get("fill", "").upper() == "#A6CE39" for c in icon.iter() if c.tag.endswith("circle"))
+    assert any(
+        c.get("fill", "").upper() == "#A6CE39" for c in icon.iter() if c.tag.endswith("circle")
+    )
     assert visible_text(tree) == f"https://orcid.org/{CARBERRY}"
 
 
@@ -126,7 +128,7 @@ def test_an_account_from_another_environment_links_to_that_environment(app: Flas
     assert links(tree)[0].get("href") == f"https://sandbox.orcid.org/{CARBERRY}"
 
 
-# --------------------------------------------------------------------------- compact, inline
+# --- compact, inline ------------------------------------------------------------------------------
 
 
 def test_compact_form_is_linked_icon_then_the_id(app: Flask) -> None:
@@ -146,7 +148,7 @@ def test_inline_form_follows_the_name_and_names_the_person_for_screen_readers(ap
     assert visible_text(tree) == "Josiah Carberry"
 
 
-# --------------------------------------------------------------------------- unauthenticated
+# --- unauthenticated ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("form", ["orcid_id_full", "orcid_id_compact", "orcid_id_inline"])
@@ -176,7 +178,7 @@ def test_text_that_is_not_an_id_is_never_a_link(app: Flask, authenticated: bool)
     assert links(tree) == [] and icons(tree) == []
 
 
-# --------------------------------------------------------------------------- escaping
+# --- escaping -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -200,7 +202,7 @@ def test_names_from_orcid_render_inert(app: Flask, call: str) -> None:
         assert HOSTILE in links(tree)[0].get("aria-label")
 
 
-# --------------------------------------------------------------------------- connect button
+# --- connect button -------------------------------------------------------------------------------
 
 
 def test_connect_button_is_a_link_to_the_connect_view_with_orcid_wording(app: Flask) -> None:
@@ -235,7 +237,7 @@ def test_the_connect_button_leads_to_orcid(app: Flask) -> None:
     assert response.headers["Location"].startswith("https://orcid.org/oauth/authorize?")
 
 
-# --------------------------------------------------------------------------- static files
+# --- static files ---------------------------------------------------------------------------------
 
 
 def test_static_icon_and_stylesheet_are_served(app: Flask) -> None:
@@ -269,7 +271,7 @@ def test_inline_icon_is_the_same_drawing_as_the_static_file(app: Flask) -> None:
     assert inline_shapes == shapes
 
 
-# --------------------------------------------------------------------------- helpers
+# --- helpers --------------------------------------------------------------------------------------
 
 
 def test_helpers_outside_a_request() -> None:
@@ -287,7 +289,7 @@ def test_orcid_uri_filter(app: Flask) -> None:
     assert out == f"https://orcid.org/{CARBERRY}"
 
 
-# --------------------------------------------------------------------------- in a real browser
+# --- in a real browser ----------------------------------------------------------------------------
 
 
 def _chromium_path() -> str | None:
@@ -344,7 +346,9 @@ def test_in_a_browser_the_button_is_reachable_by_keyboard_and_named(live_page) -
     assert button.count() == 1
     assert page.get_by_role("img", name="ORCID iD").count() == 1  # the full form's icon
     assert page.get_by_role("link", name=f"ORCID iD of Josiah Carberry: {CARBERRY}").count() == 1
-    assert page.locator(".orcid-id-full a").get_attribute("href") == f"http://127.0.0.1:9/{CARBERRY}"
+    assert (
+        page.locator(".orcid-id-full a").get_attribute("href") == f"http://127.0.0.1:9/{CARBERRY}"
+    )
     # the unauthenticated advisor: no icon image anywhere near it
     advisor = page.locator(".orcid-id-unauthenticated")
     assert advisor.locator("svg").count() == 0

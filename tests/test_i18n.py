@@ -58,7 +58,7 @@ def msgid_key(message_id: Any) -> str:
     return message_id[0] if isinstance(message_id, tuple | list) else message_id
 
 
-# --------------------------------------------------------------------------- the catalog
+# --- the catalog ----------------------------------------------------------------------------------
 
 
 def test_every_spanish_entry_is_translated_and_not_fuzzy() -> None:
@@ -126,7 +126,7 @@ def test_the_compiled_catalog_matches_the_po_file() -> None:
     assert "es" in LOCALES
 
 
-# --------------------------------------------------------------------------- gettext
+# --- gettext --------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -163,7 +163,8 @@ def test_macros_in_spanish(babel_app: Flask) -> None:
         html = render_template_string(
             '{% import "orcid/macros.html" as o %}'
             "{{ o.connect_button() }}|{{ o.signin_button() }}|{{ o.orcid_id_full(i) }}|"
-            "{{ o.orcid_id_inline(i, name='Ana') }}|{{ o.orcid_id_compact(i, authenticated=False) }}",
+            "{{ o.orcid_id_inline(i, name='Ana') }}|"
+            "{{ o.orcid_id_compact(i, authenticated=False) }}",
             i="0000-0002-1825-0097",
         )
     for spanish in (
@@ -176,7 +177,7 @@ def test_macros_in_spanish(babel_app: Flask) -> None:
         assert spanish in html
 
 
-# --------------------------------------------------------------------------- pages
+# --- pages ----------------------------------------------------------------------------------------
 
 
 def texts(html: str) -> list[str]:
@@ -272,3 +273,57 @@ def test_signed_out_visitor_gets_spanish(make_app: Callable[..., Flask]) -> None
     page = es.get_data(as_text=True)
     assert "Inicie sesión en este sitio" in page
     assert english_left(en.get_data(as_text=True), page) == []
+
+
+# --- the whole flow, in Spanish -------------------------------------------------------------------
+
+
+def test_connected_and_disconnected_pages_are_spanish(
+    make_app, make_user, login, connect, emulator
+) -> None:
+    app = make_app()
+    en_client = app.test_client()
+    login(en_client, make_user(app, email="en@example.edu", locale="en"))
+    assert connect(en_client, "josiah@example.edu").status_code == 302
+    es_client = app.test_client()
+    login(es_client, make_user(app, email="es@example.edu", locale="es"))
+    assert connect(es_client, "maria@example.edu").status_code == 302
+
+    en, es = en_client.get("/orcid/"), es_client.get("/orcid/")
+    page = es.get_data(as_text=True)
+    for spanish in (
+        "Este iD de ORCID está conectado a su cuenta:",
+        "Lo que nos permitió hacer",
+        "Añadir obras (como su tesis) y afiliaciones",
+        "Desconectar mi iD de ORCID",
+        'aria-label="iD de ORCID"',
+    ):
+        assert spanish in page
+    assert english_left(en.get_data(as_text=True), page) == []
+
+    def disconnect(client: Any) -> Any:
+        tree = lxml.html.document_fromstring(client.get("/orcid/").get_data(as_text=True))
+        token = tree.xpath(
+            "//form[contains(@class, 'orcid-disconnect-form')]//input[@name='csrf_token']/@value"
+        )[0]
+        return client.post("/orcid/disconnect", data={"csrf_token": token}, follow_redirects=True)
+
+    en, es = disconnect(en_client), disconnect(es_client)
+    assert en.status_code == es.status_code == 200
+    page = es.get_data(as_text=True)
+    assert "Su iD de ORCID está desconectado" in page
+    assert "Lo que permanece en su registro de ORCID" in page
+    assert english_left(en.get_data(as_text=True), page) == []
+
+
+def test_denial_page_is_spanish(make_app, make_user, login, connect, emulator) -> None:
+    app = make_app()
+    pages = []
+    for locale in ("en", "es"):
+        client = app.test_client()
+        login(client, make_user(app, email=f"{locale}@example.edu", locale=locale))
+        pages.append(connect(client, "josiah@example.edu", approve=False).get_data(as_text=True))
+    en, es = pages
+    assert "No ha conectado su iD de ORCID" in es and "Continuar sin ORCID" in es
+    assert "¿Qué es ORCID?" in es
+    assert english_left(en, es) == []

@@ -94,7 +94,7 @@ def carberry(**changes: object) -> Record:
     return record
 
 
-# --------------------------------------------------------------------------- prefill_data
+# --- prefill_data ---------------------------------------------------------------------------------
 
 
 def test_default_keys_from_a_full_record() -> None:
@@ -207,7 +207,7 @@ def test_mapping_to_an_unknown_key_says_which_keys_exist() -> None:
         prefill_data(carberry(), {"first": "given_name"})
 
 
-# --------------------------------------------------------------------------- prefill_form
+# --- prefill_form ---------------------------------------------------------------------------------
 
 
 class ThesisForm(Form):
@@ -271,7 +271,10 @@ def test_prefill_from_a_dict_with_a_mapping() -> None:
     filled = prefill_form(
         form,
         data,
-        {"given_names": "given_names", "degree": lambda d: "phd" if "PhD" in d["role_title"] else None},
+        {
+            "given_names": "given_names",
+            "degree": lambda d: "phd" if "PhD" in d["role_title"] else None,
+        },
     )
     assert sorted(filled) == ["degree", "given_names"]
     assert form.degree.data == "phd" and form.email.data is None
@@ -287,9 +290,9 @@ def test_nested_forms_lists_and_unknown_names_are_skipped() -> None:
         email = StringField()
 
     form = Nested()
-    assert prefill_form(form, {"given_names": "X", "address": "Y", "email": "e@x.org", "zzz": 1}) == [
-        "email"
-    ]
+    assert prefill_form(
+        form, {"given_names": "X", "address": "Y", "email": "e@x.org", "zzz": 1}
+    ) == ["email"]
     assert form.given_names.data == [None]
 
 
@@ -339,12 +342,16 @@ def test_flask_wtf_form_on_post_is_left_alone(wtf_app: Flask) -> None:
         assert prefill_form(form, carberry()) == []
 
 
-# --------------------------------------------------------------------------- reading, against the emulator
+# --- reading, against the emulator ----------------------------------------------------------------
 
 CARBERRY = "0000-0002-1825-0097"
 GARCIA = "maria@example.edu"
 MENSAH = "kwame@example.org"
-READ_PATHS = {"GET /v3.0/<orcid>/person", "GET /v3.0/<orcid>/educations", "GET /v3.0/<orcid>/employments"}
+READ_PATHS = {
+    "GET /v3.0/<orcid>/person",
+    "GET /v3.0/<orcid>/educations",
+    "GET /v3.0/<orcid>/employments",
+}
 TOKEN_PATH = "POST /oauth/token"
 
 
@@ -466,7 +473,10 @@ def test_no_connection_means_no_prefill_and_no_call(make_app, make_user, emulato
 def test_concurrent_first_prefills_share_one_public_token(emulator) -> None:
     """Eight requests arriving at once on a fresh process: one client-credentials token."""
     client = ORCIDClient(
-        emulator.client_id, emulator.client_secret, environment="emulator", emulator_url=emulator.url
+        emulator.client_id,
+        emulator.client_secret,
+        environment="emulator",
+        emulator_url=emulator.url,
     )
     cache = PublicTokenCache()
     # a connection without /read-limited (what read_for_prefill reads of an account)
