@@ -7,6 +7,7 @@ import datetime as dt
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .db import db
 from .models import User
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("lift-embargoes")
+@with_appcontext
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Pretend it is this date (YYYY-MM-DD), to check what would be released.")
 def lift_embargoes_command(today: dt.datetime | None) -> None:
@@ -34,6 +36,7 @@ def lift_embargoes_command(today: dt.datetime | None) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--given-names", default="", help="Given names.")

@@ -14,6 +14,7 @@ from flask import (
     g,
     redirect,
     render_template,
+    request,
     send_file,
     session,
     url_for,
@@ -167,7 +168,8 @@ def _handle(form: ThesisForm, thesis: Thesis | None):
 def new_thesis():
     """Step 2: the deposit form, prefilled from the ORCID record when the student connected."""
     orcid_id = author_orcid(g.user)
-    form = ThesisForm(data=_prefill_for(g.user, orcid_id))
+    # Read the record once, to show the form; a POST carries what the student wrote.
+    form = ThesisForm(data=_prefill_for(g.user, orcid_id) if request.method == "GET" else None)
     response = _handle(form, None)
     if response is not None:
         return response

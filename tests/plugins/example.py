@@ -40,8 +40,11 @@ def make_pdf(text: str = "A thesis") -> bytes:
     return bytes(out)
 
 
-def csrf_token(html: str) -> str:
-    """The CSRF token of the first form on a page."""
+def csrf_token(html: str, action: str | None = None) -> str:
+    """The CSRF token of the first form on a page (or of the first form posting to ``action``)."""
+    marker = f'action="{action}"'
+    if action is not None and marker in html:
+        html = html[html.index(marker):]
     match = CSRF_RE.search(html)
     assert match, "no CSRF token on the page"
     return match.group(1) or match.group(2)
@@ -104,7 +107,7 @@ class RepoUser:
     def post_form(self, url: str, data: dict[str, Any], page: str | None = None, **kw: Any):
         """GET the page holding the form (``page``, default ``url``), then POST with its token."""
         html = self.client.get(page or url).get_data(as_text=True)
-        token = csrf_token(html)
+        token = csrf_token(html, action=url if page else None)
         payload = {"csrf_token": token}
         for name in data:  # prefixed forms (``review-accept``) carry ``review-csrf_token``
             prefix, dash, _rest = name.partition("-")

@@ -1,0 +1,225 @@
+"""The sample repository with ORCID, against the emulator over real HTTP: connect from the
+submission step, prefill, publish on acceptance (work + education), edits, withdrawal,
+embargo release, denial, disconnect, and the iD in the public metadata (issue 6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from tests.test_example_workflow import accept, submit_thesis, theses, thesis_fields
+
+JOSIAH = "0000-0002-1825-0097"
+
+
+@pytest.fixture
+def repo(make_repo):
+    return make_repo(with_emulator=True)
+
+
+@pytest.fixture
+def josiah(repo, make_person):
+    return make_person(repo, email="josiah@example.edu", given_names="Josiah",
+                       family_name="Carberry")
+
+
+@pytest.fixture
+def admin(repo, make_person):
+    return make_person(repo, email="admin@example.edu", admin=True)
+
+
+def connect(student, authorize, who="josiah@example.edu", approve=True, next="/submit/form"):
+    callback = authorize(student.client, who, approve=approve, next=next)
+    return student.client.get(callback)
+
+
+def deliver(app) -> str:
+    result = app.test_cli_runner().invoke(args=["orcid", "deliver"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def ours(items, client_id):
+    return [i for i in items if i["source_client_id"] == client_id]
+
+
+def test_connect_from_the_submission_step_prefills_the_form(repo, josiah, authorize, emulator):
+    start = josiah.client.get("/submit").get_data(as_text=True)
+    assert "/orcid/connect?next=/submit/form" in start
+    response = connect(josiah, authorize)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/submit/form")
+    html = josiah.client.get("/submit/form").get_data(as_text=True)
+    assert "We filled in what we could from your ORCID record" in html
+    # the authenticated iD, read-only and in full display form
+    assert f"{emulator.url}/{JOSIAH}" in html and 'id="author-orcid"' in html
+    assert 'value="josiah@example.edu"' in html
+    # program and institution from the current education on the record
+    assert 'value="Psychoceramics"' in html
+    assert 'value="Brown University"' in html
+    assert 'value="1985-09"' in html
+    # once connected, the explained step is skipped
+    assert josiah.client.get("/submit").headers["Location"].endswith("/submit/form")
+
+
+def test_denial_offers_to_try_again_and_to_continue(repo, josiah, authorize):
+    response = connect(josiah, authorize, approve=False)
+    html = response.get_data(as_text=True)
+    assert "Try again" in html and "Continue without ORCID" in html
+    assert 'href="/submit/form"' in html
+    # the extension's page is inside the repository's layout (templates/orcid/base.html)
+    assert "Graduate School" in html and "Browse theses" in html
+    assert "We filled in" not in josiah.client.get("/submit/form").get_data(as_text=True)
+
+
+def test_accept_publishes_the_thesis_and_the_degree_to_orcid(repo, josiah, admin, authorize,
+                                                               emulator):
+    connect(josiah, authorize)
+    response = submit_thesis(josiah, given_names="Josiah", family_name="Carberry",
+                             email="josiah@example.edu", department="Psychoceramics",
+                             **{"advisors-0-orcid": "0000-0003-4567-890X"})
+    assert response.status_code == 302
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    # accepted: queued, not yet sent (no ORCID call inside the request)
+    assert ours(emulator.record(JOSIAH)["works"], emulator.client_id) == []
+    deliver(repo)
+
+    record = emulator.record(JOSIAH)
+    [work] = ours(record["works"], emulator.client_id)
+    [thesis] = theses(repo)
+    assert work["type"] == "dissertation-thesis"
+    assert work["title"] == "Notes on the Analytical Engine"
+    ids = {(e["type"], e["value"], e["relationship"]) for e in work["external_ids"]}
+    assert ("doi", thesis.doi, "self") in ids and ("handle", thesis.handle, "self") in ids
+    assert work["url"].endswith(f"/theses/{thesis.id}")
+    assert work["language_code"] == "en" and work["publication_date"] == "2024-05-20"
+    first, advisor = work["contributors"]
+    assert first["orcid"] == JOSIAH and first["sequence"] == "first"
+    assert advisor["credit_name"] == "Charles Babbage" and advisor["orcid"] is None
+    assert advisor["role"].endswith("/supervision/")
+    [degree] = ours(record["educations"], emulator.client_id)
+    assert degree["role_title"] == "Doctor of Philosophy (PhD)"
+    assert degree["department"] == "Psychoceramics"
+    assert degree["end_date"] == "2024-05-20" and degree["start_date"] == "2019-09"
+    assert degree["organization"]["disambiguated_id"] == "https://ror.org/05gq02987"
+
+    # the admin sees the sync state
+    html = admin.client.get(f"/admin/theses/{thesis.id}").get_data(as_text=True)
+    assert "On the ORCID record" in html and f"put-code {work['put_code']}" in html
+
+    # the landing page shows the iD and embeds it in the metadata
+    public = repo.test_client()
+    response = public.get(f"/theses/{thesis.id}")
+    html = response.get_data(as_text=True)
+    uri = f"{emulator.url}/{JOSIAH}"
+    assert f'<meta name="citation_author_orcid" content="{uri}">' in html
+    assert f'<meta name="citation_doi" content="{thesis.doi}">' in html
+    assert 'id="author-orcid"' in html and uri in html
+    doc = json.loads(public.get(f"/theses/{thesis.id}/metadata.jsonld").data)
+    assert doc["@type"] == "Thesis" and doc["author"]["@id"] == uri
+    link = response.headers["Link"]
+    assert f'<{uri}>; rel="author"' in link
+    assert f'<https://doi.org/{thesis.doi}>; rel="cite-as"' in link
+    assert 'rel="describedby"; type="application/ld+json"' in link
+    # the advisor's typed-in iD is shown, marked as not authenticated, and never in metadata
+    assert "(ORCID iD not authenticated)" in html
+    assert "0000-0003-4567-890X" not in json.dumps(doc)
+
+
+def test_edit_updates_and_withdrawal_retracts(repo, josiah, admin, authorize, emulator):
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    [before] = ours(emulator.record(JOSIAH)["works"], emulator.client_id)
+
+    page = f"/admin/theses/{thesis.id}"
+    response = admin.post_form(f"/admin/theses/{thesis.id}/edit", {
+        "edit-title": "Notes on the Analytical Engine, revised",
+        "edit-subtitle": "", "edit-abstract": "A corrected abstract.",
+        "edit-keywords": "computing", "edit-language": "en", "edit-embargo_until": "",
+        "edit-save": "1"}, page=page)
+    assert response.status_code == 302
+    deliver(repo)
+    [after] = ours(emulator.record(JOSIAH)["works"], emulator.client_id)
+    assert after["put_code"] == before["put_code"]  # updated in place, not re-posted
+    assert after["title"] == "Notes on the Analytical Engine, revised"
+
+    admin.post_form(f"/admin/theses/{thesis.id}/withdraw",
+                    {"withdraw-reason": "Author's request", "withdraw-withdraw": "1"}, page=page)
+    deliver(repo)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id) == []
+    assert ours(record["educations"], emulator.client_id) == []
+
+
+def test_embargoed_thesis_reaches_orcid_when_the_embargo_lifts(repo, josiah, admin, authorize,
+                                                                emulator):
+    connect(josiah, authorize)
+    until = dt.date.today() + dt.timedelta(days=30)
+    submit_thesis(josiah, embargo_until=until.isoformat())
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    assert ours(emulator.record(JOSIAH)["works"], emulator.client_id) == []
+
+    runner = repo.test_cli_runner()
+    result = runner.invoke(args=["lift-embargoes"])
+    assert "0 embargo(es) lifted." in result.output
+    later = until + dt.timedelta(days=1)
+    result = runner.invoke(args=["lift-embargoes", "--today", later.isoformat()])
+    assert result.exit_code == 0 and "1 embargo(es) lifted." in result.output
+    deliver(repo)
+    [work] = ours(emulator.record(JOSIAH)["works"], emulator.client_id)
+    assert work["title"] == "Notes on the Analytical Engine"
+
+
+def test_disconnect_removes_the_id_from_the_public_pages(repo, josiah, admin, authorize,
+                                                          emulator):
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    public = repo.test_client()
+    assert JOSIAH in public.get(f"/theses/{thesis.id}").get_data(as_text=True)
+
+    html = josiah.client.get("/orcid/").get_data(as_text=True)
+    assert "Graduate School" in html  # the extension's page in the site's layout
+    response = josiah.post_form("/orcid/disconnect", {}, page="/orcid/")
+    assert response.status_code == 200
+    assert all(t["status"] != "active" for t in emulator.tokens(orcid=JOSIAH,
+                                                                client_id=emulator.client_id))
+    response = public.get(f"/theses/{thesis.id}")
+    html = response.get_data(as_text=True)
+    assert JOSIAH not in html and "citation_author_orcid" not in html
+    assert 'rel="author"' not in response.headers["Link"]
+    doc = json.loads(public.get(f"/theses/{thesis.id}/metadata.jsonld").data)
+    assert "@id" not in doc["author"]
+    assert JOSIAH not in josiah.client.get("/my").get_data(as_text=True)
+
+
+def test_a_student_connecting_after_publication_gets_the_thesis_on_their_record(
+        repo, josiah, admin, authorize, emulator):
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    assert ours(emulator.record(JOSIAH)["works"], emulator.client_id) == []
+    connect(josiah, authorize, next="/my")
+    deliver(repo)
+    [work] = ours(emulator.record(JOSIAH)["works"], emulator.client_id)
+    assert work["contributors"][0]["orcid"] == JOSIAH
+
+
+def test_orcid_screens_follow_the_language(repo, josiah):
+    josiah.client.get("/lang/es")
+    response = josiah.client.get("/orcid/connect?next=/submit/form")
+    assert response.status_code == 302 and "lang=es" in response.headers["Location"]
+
+
+def test_unused_fields_helper_is_complete():
+    # guards the shared helper the browser tests reuse
+    assert thesis_fields()["degree"] == "phd"
