@@ -51,6 +51,25 @@ def orcid_checksum(base15: str) -> str:
     return "X" if check == 10 else str(check)
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
+    """Mark ``message`` for the translation catalog; it is translated where it is shown."""
+    return message
+
+
+class _ORCIDIdError(ValueError):
+    """A ValueError whose message a form can show in the user's language (Spanish catalog)."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template % params)
+        self.template = template
+        self.params = params
+
+    def translated(self) -> str:
+        from .i18n import gettext  # Flask-Babel only where a form shows the message
+
+        return gettext(self.template, **self.params)
+
+
 def parse_orcid_id(text: str) -> str:
     """Return the canonical bare iD (``0000-0002-1825-0097``) for any common way of writing it.
 
@@ -62,14 +81,20 @@ def parse_orcid_id(text: str) -> str:
         raise ValueError(f"An ORCID iD must be text, not {type(text).__name__}.")
     raw = text.strip()
     if not raw:
-        raise ValueError(f"Enter an ORCID iD, for example {EXAMPLE_ORCID}.")
+        raise _ORCIDIdError(
+            N_("Enter an ORCID iD, for example %(example)s."), example=EXAMPLE_ORCID
+        )
     candidate = raw
     if "/" in raw or raw.lower().startswith(("http:", "https:")):
         match = _ORCID_URI.match(raw)
         if not match:
-            raise ValueError(
-                f"{raw!r} is not an ORCID iD or an orcid.org link; an iD looks like "
-                f"{EXAMPLE_ORCID} or https://orcid.org/{EXAMPLE_ORCID}."
+            raise _ORCIDIdError(
+                N_(
+                    "%(text)s is not an ORCID iD or an orcid.org link; an iD looks like "
+                    "%(example)s or https://orcid.org/%(example)s."
+                ),
+                text=repr(raw),
+                example=EXAMPLE_ORCID,
             )
         candidate = match.group("rest")
     candidate = candidate.strip().upper()
@@ -79,9 +104,14 @@ def parse_orcid_id(text: str) -> str:
     base = "".join(grouped.groups())  # type: ignore[union-attr]
     expected = orcid_checksum(base[:15])
     if base[15] != expected:
-        raise ValueError(
-            f"The check digit of {_format(base)} is wrong: the last character should be "
-            f"{expected!r}, not {base[15]!r}. Look for a mistyped digit."
+        raise _ORCIDIdError(
+            N_(
+                "The check digit of %(orcid)s is wrong: the last character should be "
+                "%(expected)s, not %(found)s. Look for a mistyped digit."
+            ),
+            orcid=_format(base),
+            expected=repr(expected),
+            found=repr(base[15]),
         )
     return _format(base)
 
@@ -98,18 +128,31 @@ def _explain_shape(candidate: str) -> None:
             continue
         if char == "X" and position == len(compact):
             continue
-        what = "an X" if char == "X" else repr(char)
-        raise ValueError(
-            f"ORCID iDs contain only digits (and an X as the very last character); "
-            f"{what} in place of digit {position} of {candidate!r} is not allowed."
-        )
+        if char == "X":
+            template = N_(
+                "ORCID iDs contain only digits (and an X as the very last character); "
+                "an X in place of digit %(position)d of %(text)s is not allowed."
+            )
+        else:
+            template = N_(
+                "ORCID iDs contain only digits (and an X as the very last character); "
+                "%(char)s in place of digit %(position)d of %(text)s is not allowed."
+            )
+        raise _ORCIDIdError(template, char=repr(char), position=position, text=repr(candidate))
     if len(compact) != 16:
-        raise ValueError(
-            f"An ORCID iD has 16 digits, like {EXAMPLE_ORCID}; {candidate!r} has {len(compact)}."
+        raise _ORCIDIdError(
+            N_("An ORCID iD has 16 digits, like %(example)s; %(text)s has %(count)d."),
+            example=EXAMPLE_ORCID,
+            text=repr(candidate),
+            count=len(compact),
         )
-    raise ValueError(
-        f"Write the 16 digits of {candidate!r} in four groups of four separated by hyphens, "
-        f"like {EXAMPLE_ORCID}."
+    raise _ORCIDIdError(
+        N_(
+            "Write the 16 digits of %(text)s in four groups of four separated by hyphens, "
+            "like %(example)s."
+        ),
+        text=repr(candidate),
+        example=EXAMPLE_ORCID,
     )
 
 
@@ -236,5 +279,7 @@ class ORCIDIdValidator:
             return
         try:
             parse_orcid_id(data)
+        except _ORCIDIdError as exc:
+            raise FormValidationError(self.message or exc.translated()) from exc
         except ValueError as exc:
             raise FormValidationError(self.message or str(exc)) from exc

@@ -22,8 +22,10 @@ from babel.messages.pofile import read_po
 from flask import Flask, render_template_string
 from flask_babel import Babel, force_locale
 from flask_sqlalchemy import SQLAlchemy
+from werkzeug.datastructures import MultiDict
+from wtforms import Form, StringField
 
-from flask_orcid import ORCID
+from flask_orcid import ORCID, ORCIDIdValidator
 from flask_orcid.i18n import LOCALES, TRANSLATIONS_DIR, gettext, lazy_gettext, ngettext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +149,28 @@ def test_gettext_follows_the_request_locale_with_regional_fallback(babel_app: Fl
         with force_locale("en"):
             assert str(label) == "Disconnect"  # lazy: translated when used
         assert ngettext("%(num)d item", "%(num)d items", 3) == "3 items"  # unknown: source kept
+
+
+def test_orcid_id_validator_explains_in_the_users_language(babel_app: Flask) -> None:
+    """An advisor's iD typed into a form: the error says what is wrong, in Spanish."""
+
+    class AdvisorForm(Form):
+        advisor_orcid = StringField(validators=[ORCIDIdValidator()])
+
+    cases = {
+        "0000-0002-1825-0098": "El dígito de control de 0000-0002-1825-0098 no es correcto",
+        "0000-0002-1825": "Un iD de ORCID tiene 16 dígitos, como 0000-0002-1825-0097",
+        "0000-00a2-1825-0097": "no se admite 'A' en el lugar del dígito 7",
+    }
+    with babel_app.test_request_context("/"):
+        for value, spanish in cases.items():
+            form = AdvisorForm(MultiDict({"advisor_orcid": value}))
+            assert not form.validate()
+            assert spanish in form.advisor_orcid.errors[0]
+    with Flask("english").test_request_context("/"):
+        form = AdvisorForm(MultiDict({"advisor_orcid": "0000-0002-1825-0098"}))
+        assert not form.validate()
+        assert form.advisor_orcid.errors[0].startswith("The check digit of 0000-0002-1825-0098")
 
 
 def test_without_flask_babel_or_a_request_the_english_source_is_used() -> None:
