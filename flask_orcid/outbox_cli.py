@@ -118,11 +118,15 @@ def webhooks_register(orcids: tuple[str, ...]) -> None:
     """Ask ORCID to notify this site when connected records change."""
     from . import webhooks
     from .delivery import make_client
+    from .errors import ORCIDError
 
     ext = _ext()
-    results = webhooks.register(current_app._get_current_object(), ext.db, ext.outbox_models,
-                                make_client(current_app.config), list(orcids) or None,
-                                progress=_count_progress)
+    try:
+        results = webhooks.register(current_app._get_current_object(), ext.db,
+                                    ext.outbox_models, make_client(current_app.config),
+                                    list(orcids) or None, progress=_count_progress)
+    except ORCIDError as exc:  # no secret or address, or ORCID refused the /webhook token
+        raise click.ClickException(str(exc)) from None
     _report(results, "registered")
 
 
@@ -133,11 +137,15 @@ def webhooks_unregister(orcids: tuple[str, ...]) -> None:
     """Remove this site's webhooks at ORCID."""
     from . import webhooks
     from .delivery import make_client
+    from .errors import ORCIDError
 
     ext = _ext()
-    results = webhooks.unregister(current_app._get_current_object(), ext.db,
-                                  ext.outbox_models, make_client(current_app.config),
-                                  list(orcids) or None, progress=_count_progress)
+    try:
+        results = webhooks.unregister(current_app._get_current_object(), ext.db,
+                                      ext.outbox_models, make_client(current_app.config),
+                                      list(orcids) or None, progress=_count_progress)
+    except ORCIDError as exc:
+        raise click.ClickException(str(exc)) from None
     _report(results, "unregistered")
 
 

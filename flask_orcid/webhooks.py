@@ -84,6 +84,7 @@ def register(app, db, models: OutboxModels, client, orcids: list[str] | None = N
     """Register a callback for every active connection (or ``orcids``); records it locally."""
     Account, RecordSync = models.Account, models.RecordSync
     results: list[WebhookResult] = []
+    callback_url(app, "0000-0000-0000-0000")  # fail early on missing configuration
     token = _webhook_token(client)
     with Session(db.engine, expire_on_commit=False) as session:
         stmt = sa.select(Account.orcid).where(Account.status == "active")
