@@ -36,8 +36,7 @@ def item_summary(item: Item) -> dict[str, Any]:
         "source_name": item.source_name,
         "visibility": item.visibility,
         "external_ids": [
-            {"type": e["type"], "value": e["value"], "relationship": e.get("relationship"),
-             "url": e.get("url")}
+            {"type": e["type"], "value": e["value"], "relationship": e.get("relationship")}
             for e in data.get("external_ids", [])
         ],
         "url": data.get("url"),
