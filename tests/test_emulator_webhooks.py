@@ -48,7 +48,8 @@ class Receiver:
 def receiver() -> Iterator[tuple[Receiver, str]]:
     app = Receiver()
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield app, f"http://127.0.0.1:{server.port}"

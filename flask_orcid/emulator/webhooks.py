@@ -109,7 +109,9 @@ class Dispatcher:
 
     def _send(self, url: str) -> tuple[int | None, str | None]:
         try:
-            response = self.session.post(url, data=b"", timeout=(3.0, 10.0))
+            # One connection per callback, closed afterwards, like a periodic batch job.
+            response = self.session.post(url, data=b"", timeout=(3.0, 10.0),
+                                         headers={"Connection": "close"})
             return response.status_code, None
         except requests.RequestException as exc:
             log.info("webhook callback to %s failed: %s", urlsplit(url).netloc, type(exc).__name__)

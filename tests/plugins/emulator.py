@@ -212,7 +212,8 @@ def emulator_server() -> Iterator[EmulatorServer]:
         "EMULATOR_WEBHOOK_MAX_ATTEMPTS": 3,
     })
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="orcid-emulator", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="orcid-emulator", daemon=True)
     thread.start()
     try:
         yield EmulatorServer(f"http://127.0.0.1:{server.port}", app, server)
