@@ -63,6 +63,17 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 30.0) -> None
     raise SystemExit(f"the ORCID emulator did not answer at {url}")
 
 
+def token_keys(instance: Path) -> str:
+    """A Fernet key kept in the instance folder, so stored ORCID tokens survive restarts."""
+    path = instance / "orcid_token_key"
+    if not path.is_file():
+        from cryptography.fernet import Fernet
+
+        path.write_bytes(Fernet.generate_key())
+        os.chmod(path, 0o600)
+    return path.read_text().strip()
+
+
 def seed_accounts(app) -> None:  # noqa: ANN001
     from .db import db
     from .models import User
@@ -156,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             "ORCID_CLIENT_ID": os.environ.get("ORCID_CLIENT_ID", "APP-DEMO000000000001"),
             "ORCID_CLIENT_SECRET": os.environ.get("ORCID_CLIENT_SECRET", "demo-secret-0001"),
             "ORCID_SUPPORT_EMAIL": "etd-help@example.edu",
+            "ORCID_TOKEN_KEYS": os.environ.get("ORCID_TOKEN_KEYS") or token_keys(instance),
             # deposits reach the emulator without a separate `flask orcid deliver` worker
             "ORCID_DELIVERY": "thread",
             "REPOSITORY_BASE_URL": repo_url,
