@@ -265,7 +265,7 @@ def _check_csrf() -> None:
 
 def _remember_state(state: str, next_url: str, user_key: str | None, nonce: str | None) -> None:
     states = dict(session.get(_STATES) or {})
-    states[state] = {"t": int(time.time()), "next": next_url, "user": user_key, "nonce": nonce}
+    states[state] = {"t": time.time(), "next": next_url, "user": user_key, "nonce": nonce}
     if len(states) > MAX_STATES:
         for old in sorted(states, key=lambda s: states[s]["t"])[: len(states) - MAX_STATES]:
             del states[old]

@@ -1,0 +1,297 @@
+"""Issue 4's "Bad input and security" list, one test each (or close), against the emulator."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from sqlalchemy import text
+
+from flask_orcid.views import safe_next
+
+from .plugins.app import db, orcid
+
+CARBERRY = "josiah@example.edu"
+
+
+def _state_of(location: str) -> str:
+    return parse_qs(urlsplit(location).query)["state"][0]
+
+
+def _accounts(app) -> list:
+    with app.app_context():
+        return [tuple(r) for r in db.session.execute(text("SELECT * FROM orcid_accounts"))]
+
+
+def _page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# -- state -----------------------------------------------------------------------------------
+
+def test_missing_state_is_refused_and_nothing_is_stored(app, client, authorize, emulator):
+    callback = authorize(client, CARBERRY)
+    without_state = re.sub(r"([?&])state=[^&]*&?", r"\1", callback)
+    emulator.reset_requests()
+    response = client.get(without_state)
+    assert response.status_code == 400
+    assert "did not say which sign-in" in _page(response)
+    assert 'href="/orcid/connect"' in _page(response)  # start again
+    assert _accounts(app) == []
+    assert emulator.requests()["count"] == 0  # the code was not even exchanged
+
+
+def test_forged_state_is_refused(app, client, authorize, emulator):
+    callback = authorize(client, CARBERRY)
+    forged = re.sub(r"state=[^&]*", "state=forged-by-someone-else", callback)
+    emulator.reset_requests()
+    response = client.get(forged)
+    assert response.status_code == 400
+    assert "does not match a sign-in started in this browser" in _page(response)
+    assert _accounts(app) == []
+    assert emulator.requests()["count"] == 0
+
+
+def test_state_from_another_browser_is_refused(app, authorize):
+    victim, attacker = app.test_client(), app.test_client()
+    callback = authorize(attacker, CARBERRY)  # login CSRF: attacker's code in victim's browser
+    response = victim.get(callback)
+    assert response.status_code == 400
+    assert _accounts(app) == []
+
+
+def test_replayed_callback_is_refused(app, client, connect, authorize, make_user, login):
+    login(client, make_user(app, email="j@example.edu"))
+    callback = authorize(client, CARBERRY)
+    assert client.get(callback).status_code == 302
+    stored = _accounts(app)
+    replay = client.get(callback)
+    assert replay.status_code == 400
+    assert "already used" in _page(replay)
+    assert _accounts(app) == stored
+
+
+def test_expired_state_is_refused(app, client, authorize):
+    callback = authorize(client, CARBERRY, next="/deposit")
+    with client.session_transaction() as sess:
+        states = sess["_orcid_states"]
+        for entry in states.values():
+            entry["t"] -= 3600
+        sess["_orcid_states"] = states
+    response = client.get(callback)
+    assert response.status_code == 400
+    assert "has expired" in _page(response)
+    assert 'href="/orcid/connect?next=/deposit"' in _page(response)
+    assert _accounts(app) == []
+
+
+def test_several_flows_may_be_in_flight_but_bounded(app, client):
+    states = [_state_of(client.get("/orcid/connect").headers["Location"]) for _ in range(7)]
+    with client.session_transaction() as sess:
+        kept = set(sess["_orcid_states"])
+    assert kept == set(states[-5:])
+
+
+def test_replayed_authorization_code_is_refused(app, authorize, make_user, login):
+    victim, attacker = app.test_client(), app.test_client()
+    login(victim, make_user(app, email="v@example.edu"))
+    login(attacker, make_user(app, email="a@example.edu"))
+    callback = authorize(victim, CARBERRY)
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    assert victim.get(callback).status_code == 302
+    # the attacker got hold of the code (logs, Referer) and replays it with their own state
+    state = _state_of(attacker.get("/orcid/connect").headers["Location"])
+    response = attacker.get(f"/orcid/callback?code={code}&state={state}")
+    assert response.status_code == 400
+    assert code not in _page(response)
+    with app.app_context():
+        assert orcid.get_account_by_orcid("0000-0002-1825-0097").user_key != str(2)
+
+
+# -- next --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "http://evil.example/deposit",
+        "javascript:alert(1)",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "\t//evil.example",
+        "/%0a//evil.example\n",
+        "deposit",
+        "",
+        None,
+    ],
+)
+def test_unsafe_next_is_refused(value):
+    assert safe_next(value) is None
+
+
+@pytest.mark.parametrize("value", ["/deposit", "/deposit?step=2#top", "/a/b/"])
+def test_same_site_next_is_kept(value):
+    assert safe_next(value) == value
+
+
+@pytest.mark.parametrize(
+    "evil", ["//evil.example", "https://evil.example", "javascript:alert(document.cookie)"]
+)
+def test_flow_never_redirects_off_site(app, client, connect, make_user, login, evil):
+    login(client, make_user(app, email="j@example.edu"))
+    response = connect(client, CARBERRY, next=evil)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/orcid/"
+
+
+def test_denial_page_continue_link_is_same_site(app, client, connect):
+    response = connect(client, CARBERRY, approve=False, next="https://evil.example")
+    assert response.status_code == 200
+    assert "evil.example" not in _page(response)
+
+
+# -- disconnect CSRF ---------------------------------------------------------------------------
+
+def _csrf(client) -> str:
+    page = _page(client.get("/orcid/"))
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_disconnect_needs_the_csrf_token(app, client, connect, make_user, login, emulator):
+    login(client, make_user(app, email="j@example.edu"))
+    assert connect(client, CARBERRY).status_code == 302
+    token = _csrf(client)
+    assert client.get("/orcid/disconnect").status_code == 405
+    for data in ({}, {"csrf_token": ""}, {"csrf_token": token[:-1] + "x"}):
+        response = client.post("/orcid/disconnect", data=data)
+        assert response.status_code == 400
+        assert "Nothing was changed" in _page(response)
+    assert len(_accounts(app)) == 1
+    assert all(t["status"] == "active" for t in emulator.tokens(client_id=emulator.client_id))
+    # a token from another session is no good either
+    other = app.test_client()
+    login(other, 1)
+    assert other.post("/orcid/disconnect", data={"csrf_token": token}).status_code == 400
+    assert len(_accounts(app)) == 1
+
+
+# -- one iD, one user --------------------------------------------------------------------------
+
+def test_second_user_cannot_link_an_id_already_linked(app, connect, make_user, login, emulator):
+    first, second = app.test_client(), app.test_client()
+    login(first, make_user(app, email="j@example.edu"))
+    login(second, make_user(app, email="impostor@example.edu"))
+    assert connect(first, CARBERRY).status_code == 302
+    stored = _accounts(app)
+    response = connect(second, CARBERRY)
+    assert response.status_code == 409
+    assert "already connected to another account" in _page(response)
+    assert _accounts(app) == stored
+    with app.app_context():
+        assert orcid.get_account("2") is None
+    statuses = sorted(t["status"] for t in emulator.tokens(orcid="0000-0002-1825-0097"))
+    assert statuses == ["active", "revoked"]  # the refused sign-in's token was given back
+
+
+def test_user_linked_to_one_id_cannot_link_another(app, client, connect, make_user, login, emulator):
+    login(client, make_user(app, email="j@example.edu"))
+    assert connect(client, CARBERRY).status_code == 302
+    maria = emulator.researcher("maria@example.edu")
+    with app.app_context():
+        account = orcid.get_account("1")
+        account.scopes = "/authenticate"  # make /connect go to ORCID again
+        db.session.commit()
+    response = connect(client, maria)
+    assert response.status_code == 409
+    assert "already connected to another ORCID iD" in _page(response)
+    with app.app_context():
+        assert orcid.get_account("1").orcid == "0000-0002-1825-0097"
+        assert orcid.get_account_by_orcid(maria["orcid"]) is None
+
+
+# -- hostile names -----------------------------------------------------------------------------
+
+def test_script_in_names_is_escaped_everywhere(app, client, connect, make_user, login, emulator):
+    evil = "<script>alert('x')</script>"
+    created = requests.post(
+        f"{emulator.url}/_emulator/researchers",
+        json={
+            "given_names": evil,
+            "family_name": evil,
+            "email": "evil@example.edu",
+            "password": "evil-pass-1",
+        },
+        timeout=10,
+    ).json()
+    user = make_user(app, email="evil@example.edu", given_names=evil, family_names=evil)
+    login(client, user)
+    response = connect(client, {"email": "evil@example.edu", "password": "evil-pass-1"})
+    assert response.status_code == 302
+    page = _page(client.get("/orcid/"))
+    assert created["orcid"] in page
+    assert "<script>" not in page
+    error = client.get(
+        "/orcid/callback?error=server_error&error_description=" + requests.utils.quote(evil)
+    )
+    assert "<script>" not in _page(error)
+    assert "&lt;script&gt;" in _page(error)
+
+
+# -- secrets never leak ------------------------------------------------------------------------
+
+def test_tokens_absent_from_logs_pages_and_database(
+    app, client, connect, authorize, make_user, login, emulator, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    login(client, make_user(app, email="j@example.edu"))
+    callback = authorize(client, CARBERRY)
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    pages = [client.get(callback)]
+    with app.app_context():
+        account = orcid.get_account("1")
+        secrets = [account.access_token, account.refresh_token, code]
+        raw = repr(_accounts(app))
+    pages.append(client.get("/orcid/"))
+    pages.append(client.get(callback))  # replay: an error page
+    pages.append(client.post("/orcid/disconnect", data={"csrf_token": _csrf(client)}))
+    for secret in secrets:
+        assert secret
+        assert secret not in caplog.text
+        for page in pages:
+            assert secret not in _page(page)
+            assert secret not in repr(page.headers)
+        if secret != code:
+            assert secret not in raw
+
+
+# -- ORCID unreachable -------------------------------------------------------------------------
+
+def test_orcid_unreachable_during_callback(make_app, make_user, login):
+    app = make_app(
+        ORCID_EMULATOR_URL="http://127.0.0.1:9",  # nothing listens there
+        ORCID_CLIENT_ID="APP-DEMO000000000001",
+        ORCID_CLIENT_SECRET="demo-secret-0001",
+        ORCID_MAX_RETRIES=0,
+    )
+    client = app.test_client()
+    login(client, make_user(app, email="j@example.edu"))
+    state = _state_of(client.get("/orcid/connect?next=/deposit").headers["Location"])
+    response = client.get(f"/orcid/callback?code=Ab12Cd&state={state}")
+    assert response.status_code == 503
+    page = _page(response)
+    assert "could not reach ORCID" in page and "Nothing was stored" in page
+    assert 'href="/orcid/connect?next=/deposit"' in page
+    assert "orcid-help@example.edu" in page
+    assert _accounts(app) == []
+
+
+def test_orcid_failing_during_callback_stores_nothing(app, client, authorize, emulator):
+    callback = authorize(client, CARBERRY)
+    emulator.fault(method="POST", path="^/oauth/token$", action="status", status=500, count=10)
+    response = client.get(callback)
+    assert response.status_code == 503
+    assert _accounts(app) == []
