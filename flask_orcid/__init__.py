@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .client import BulkResult, CallInfo, ORCIDClient
 from .config import Endpoints, endpoints
 from .display import orcid_uri_for
 from .errors import *  # noqa: F403
@@ -43,6 +44,7 @@ from .model import (
     parse_works_bulk_read,
 )
 from .prefill import prefill_data, prefill_form, read_for_prefill
+from .ratelimit import RateLimiter
 from .signals import orcid_connected, orcid_denied, orcid_disconnected
 from .xml_writer import works_bulk_xml
 
@@ -51,6 +53,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Endpoints",
     "endpoints",
+    # API client
+    "BulkResult",
+    "CallInfo",
+    "ORCIDClient",
+    "RateLimiter",
     *_errors_all,
     # extension
     "ORCID",
