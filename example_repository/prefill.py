@@ -1,64 +1,39 @@
-"""ORCID record -> the deposit form's defaults.
+"""ORCID record -> the deposit form's defaults, through flask-orcid's ``prefill_data``.
 
-The extension's ``prefill_data`` gives the generic mapping (names, email, current affiliation);
-this adds the thesis form's own fields (program start from the current education).
+The extension's default mapping covers names, email and the current affiliation; this form adds
+one field of its own (the program's start, from the current education), as a callable.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_orcid import Record, prefill_data
+from flask_orcid.prefill import current_affiliation
 
-def current_education(record: Any) -> Any | None:
-    """The education still in progress (no end date), else the most recently ended one."""
-    educations = list(getattr(record, "educations", None) or [])
-    if not educations:
+
+def program_start(record: Record) -> str | None:
+    """``2021`` or ``2021-09``: when the current education began (ORCID fuzzy date)."""
+    current = current_affiliation(record)
+    if current is None or current.section != "education" or current.start_date is None:
         return None
-
-    def sort_key(item: Any) -> tuple:
-        end = item.end_date
-        start = item.start_date
-        return (
-            end is None,
-            (end.year, end.month or 0, end.day or 0) if end else (0, 0, 0),
-            (start.year, start.month or 0, start.day or 0) if start else (0, 0, 0),
-        )
-
-    return max(educations, key=sort_key)
+    start = current.start_date
+    return f"{start.year}-{start.month:02d}" if start.month else str(start.year)
 
 
-def primary_email(record: Any) -> str | None:
-    emails = list(getattr(record, "emails", None) or [])
-    for email in emails:
-        if email.primary and email.verified:
-            return email.email
-    for email in emails:
-        if email.verified:
-            return email.email
-    return emails[0].email if emails else None
+#: ThesisForm field -> flask-orcid prefill key (or callable).
+THESIS_FORM_MAPPING: dict[str, Any] = {
+    "given_names": "given_names",
+    "family_name": "family_name",
+    "email": "email",
+    "department": "department",
+    "institution": "institution",
+    "program_start": program_start,
+}
 
 
-def thesis_prefill(record: Any | None) -> dict[str, Any]:
+def thesis_prefill(record: Record | None) -> dict[str, Any]:
     """Defaults for :class:`~example_repository.forms.ThesisForm` from an ORCID ``Record``."""
     if record is None:
         return {}
-    data: dict[str, Any] = {}
-    if record.given_names:
-        data["given_names"] = record.given_names
-    if record.family_name:
-        data["family_name"] = record.family_name
-    email = primary_email(record)
-    if email:
-        data["email"] = email
-    education = current_education(record)
-    if education is not None:
-        if education.department:
-            data["department"] = education.department
-        if education.organization and education.organization.name:
-            data["institution"] = education.organization.name
-        if education.start_date:
-            start = education.start_date
-            data["program_start"] = (
-                f"{start.year}-{start.month:02d}" if start.month else str(start.year)
-            )
-    return data
+    return prefill_data(record, THESIS_FORM_MAPPING)

@@ -21,7 +21,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from flask_orcid import ORCIDError
 from flask_orcid.identifiers import parse_orcid_id
 
 from .auth import login_required
@@ -217,17 +216,14 @@ def own_pdf(thesis_id: int):
 
 def _prefill_for(user, orcid_id: str | None) -> dict:  # noqa: ANN001
     """Form defaults: the ORCID record first (when connected), the local account second."""
-    record = None
-    if orcid_id is not None:
-        try:
-            record = orcid.read_record_for_prefill(user.key)
-        except ORCIDError:
-            log.warning("could not read ORCID record %s for prefill", orcid_id, exc_info=True)
-            flash(
-                _("We could not read your ORCID record just now, so the form is not prefilled. "
-                  "You can fill it in yourself."),
-                "warning",
-            )
+    record = orcid.read_record_for_prefill(user.key) if orcid_id is not None else None
+    if orcid_id is not None and record is None:
+        # flask-orcid logged why; the form works without prefill.
+        flash(
+            _("We could not read your ORCID record just now, so the form is not prefilled. "
+              "You can fill it in yourself."),
+            "warning",
+        )
     data = thesis_prefill(record)
     data.setdefault("given_names", user.given_names)
     data.setdefault("family_name", user.family_name)

@@ -223,3 +223,22 @@ def test_orcid_screens_follow_the_language(repo, josiah):
 def test_unused_fields_helper_is_complete():
     # guards the shared helper the browser tests reuse
     assert thesis_fields()["degree"] == "phd"
+
+
+def test_prefill_failure_leaves_a_working_form(repo, josiah, authorize, emulator):
+    connect(josiah, authorize)
+    emulator.fault(method="GET", path=r"/person$", count=5, action="status", status=404)
+    html = josiah.client.get("/submit/form").get_data(as_text=True)
+    assert "We could not read your ORCID record just now" in html
+    assert 'value="Carberry"' in html  # from the local account instead
+
+
+def test_names_from_orcid_are_escaped(repo, make_person, authorize, emulator):
+    evil = emulator.new_researcher(given_names='<img src=x onerror="alert(1)">',
+                                   family_name="</textarea><script>x()</script>",
+                                   email="evil@example.edu", password="evil-pass-1")
+    student = make_person(repo, email="evil@example.edu")
+    connect(student, authorize, who=evil)
+    html = student.client.get("/submit/form").get_data(as_text=True)
+    assert "<img src=x" not in html and "<script>x()" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html

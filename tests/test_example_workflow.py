@@ -272,3 +272,42 @@ def test_spanish_pages(repo, make_person):
     assert "Continuar sin ORCID" in html
     # the switcher never redirects off-site
     assert client.get("/lang/en?next=//evil.example").headers["Location"] == "/"
+
+
+def test_returned_for_changes_then_resubmitted(repo, make_person):
+    student = make_person(repo)
+    submit_thesis(student)
+    [thesis] = theses(repo)
+    admin = make_person(repo, email="admin@example.edu", admin=True)
+    admin.post_form(f"/admin/theses/{thesis.id}",
+                    {"review-note": "Please add the signed approval page.",
+                     "review-request_changes": "1"})
+    dashboard = student.client.get("/my").get_data(as_text=True)
+    assert "Changes requested" in dashboard and "signed approval page" in dashboard
+    url = f"/my/theses/{thesis.id}/edit"
+    assert "signed approval page" in student.client.get(url).get_data(as_text=True)
+    data = thesis_fields(pdf=upload(), submit="1")
+    assert student.post_form(url, data, content_type="multipart/form-data").status_code == 302
+    assert theses(repo)[0].status == "submitted"
+    # an admin cannot publish what is not submitted (a second accept is refused quietly)
+    accept(admin, thesis.id)
+    accept(admin, thesis.id)
+    assert theses(repo)[0].status == "published"
+
+
+def test_lift_embargoes_command_reports_nothing_to_do(repo):
+    result = repo.test_cli_runner().invoke(args=["lift-embargoes"])
+    assert result.exit_code == 0 and "0 embargo(es) lifted." in result.output
+
+
+def test_create_user_command(repo):
+    result = repo.test_cli_runner().invoke(
+        args=["create-user", "dean@example.edu", "--admin", "--password", "dean-pass-1",
+              "--given-names", "Dana", "--family-name", "Dean"])
+    assert result.exit_code == 0, result.output
+    client = repo.test_client()
+    page = client.get("/account/login").get_data(as_text=True)
+    response = client.post("/account/login", data={"csrf_token": csrf_token(page),
+                                                   "email": "dean@example.edu",
+                                                   "password": "dean-pass-1"})
+    assert response.headers["Location"] == "/admin/"
