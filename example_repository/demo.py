@@ -86,6 +86,9 @@ def seed_accounts(app) -> None:  # noqa: ANN001
                 user.set_password(password)
                 db.session.add(user)
         db.session.commit()
+        from .samples import seed_sample_theses
+
+        seed_sample_theses()
 
 
 def banner(repo_url: str, emulator_url: str, researchers: list[dict]) -> str:

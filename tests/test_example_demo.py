@@ -46,6 +46,8 @@ def test_demo_serves_the_repository_and_the_emulator(tmp_path: Path) -> None:
 
         home = requests.get(f"{repo_url}/", timeout=10)
         assert home.status_code == 200 and "Thesis Repository" in home.text
+        browse = requests.get(f"{repo_url}/theses", timeout=10).text
+        assert "Cartografía de la memoria urbana" in browse  # sample theses to browse
         # the demo student can log in, and connecting goes to the emulator over HTTP
         http = requests.Session()
         page = http.get(f"{repo_url}/account/login", timeout=10).text
