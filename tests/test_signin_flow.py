@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import requests
 from sqlalchemy import text
 
 from flask_orcid import orcid_connected, orcid_denied, orcid_disconnected
@@ -316,3 +317,45 @@ def test_openid_id_token_is_verified(make_app, make_user, login, authorize, emul
     with app.app_context():
         assert orcid.get_account_by_orcid(maria["orcid"]) is None
     assert connected and len(connected) == 1
+
+
+def test_linking_only_host_refuses_signin_without_a_user(app, connect, monkeypatch, emulator):
+    monkeypatch.setattr(orcid, "_signin_handler", lambda account, token: None)
+    response = connect(app.test_client(), CARBERRY)
+    assert response.status_code == 401
+    assert "Sign in to this site first" in response.get_data(as_text=True)
+    with app.app_context():
+        assert orcid.get_account_by_orcid(CARBERRY_ID) is None
+    assert [t["status"] for t in _tokens(emulator)] == ["revoked"]
+
+
+def test_pages_follow_the_users_language(app, client, connect, make_user, login):
+    login(client, make_user(app, email=CARBERRY, locale="es"))
+    location = client.get("/orcid/connect").headers["Location"]
+    assert parse_qs(urlsplit(location).query)["lang"] == ["es"]
+    page = connect(client, CARBERRY, approve=False).get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert "No ha conectado su iD de ORCID" in page
+    assert "Intentarlo de nuevo" in page
+
+
+def test_one_extension_two_apps_real_flows(make_app, make_user, login, connect, emulator):
+    first, second = make_app(), make_app(ORCID_URL_PREFIX="/researcher/orcid")
+    c1, c2 = first.test_client(), second.test_client()
+    login(c1, make_user(first, email=CARBERRY))
+    login(c2, make_user(second, email="maria@example.edu"))
+    assert connect(c1, CARBERRY).status_code == 302
+    maria = emulator.researcher("maria@example.edu")
+    # the second app lives under another prefix: drive it by hand
+    location = c2.get("/researcher/orcid/connect").headers["Location"]
+    assert "redirect_uri=http%3A%2F%2Flocalhost%2Fresearcher%2Forcid%2Fcallback" in location
+    with requests.Session() as http:
+        callback = emulator.authorize(http, location, maria["email"], maria["password"])
+    parts = urlsplit(callback)
+    assert c2.get(f"{parts.path}?{parts.query}").status_code == 302
+    with first.app_context():
+        assert orcid.get_account("1").orcid == CARBERRY_ID
+        assert orcid.get_account_by_orcid(maria["orcid"]) is None
+    with second.app_context():
+        assert orcid.get_account("1").orcid == maria["orcid"]
+        assert orcid.get_account_by_orcid(CARBERRY_ID) is None
