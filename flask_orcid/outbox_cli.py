@@ -54,6 +54,7 @@ def deliver_command(loop: bool, interval: float, concurrency: int, quiet: bool) 
         try:
             while not stop.is_set():
                 result = deliverer.run_once()
+                _retry_revocations(ext)
                 if result.claimed or result.records_synced:
                     click.echo(_summary(result))
                 stop.wait(interval)
@@ -61,9 +62,17 @@ def deliver_command(loop: bool, interval: float, concurrency: int, quiet: bool) 
             click.echo("Stopped.")
         return
     result = deliverer.run_once()
+    _retry_revocations(ext)
     click.echo(_summary(result))
     if result.errors:
         raise click.exceptions.Exit(1)
+
+
+def _retry_revocations(ext) -> None:
+    """Tokens ORCID could not revoke at disconnect/reconnect time get another try here."""
+    done, kept = ext.retry_pending_revocations(limit=50)
+    if done or kept:
+        click.echo(f"Revoked {done} token(s) left over from disconnections; {kept} still pending.")
 
 
 def _summary(result) -> str:

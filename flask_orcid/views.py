@@ -620,7 +620,7 @@ def _scope_descriptions(scopes: Any) -> list[tuple[str, str]]:
 
 @bp.get("/")
 def connection() -> Any:
-    """"Your ORCID connection": the iD, what we may do, and the disconnect button."""
+    """The "Your ORCID connection" page: the iD, what we may do, the disconnect button."""
     ext = _ext()
     user = ext.current_user()
     if user is None:

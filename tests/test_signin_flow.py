@@ -359,3 +359,22 @@ def test_one_extension_two_apps_real_flows(make_app, make_user, login, connect, 
     with second.app_context():
         assert orcid.get_account("1").orcid == maria["orcid"]
         assert orcid.get_account_by_orcid(CARBERRY_ID) is None
+
+
+def test_deliver_also_retries_due_revocations(make_app, make_user, login, connect, emulator):
+    app = make_app(ORCID_MAX_RETRIES=0)
+    client = app.test_client()
+    login(client, make_user(app, email=CARBERRY))
+    connect(client, CARBERRY)
+    emulator.fault(method="POST", path="^/oauth/revoke$", action="status", status=503, count=100)
+    client.post("/orcid/disconnect", data={"csrf_token": _csrf(client)})
+    emulator.clear_faults()
+    runner = app.test_cli_runner()
+    with app.app_context():
+        for row in db.session.scalars(db.select(orcid.PendingRevocation)):
+            row.next_attempt_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    result = runner.invoke(args=["orcid", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "Revoked 2 token(s) left over from disconnections; 0 still pending." in result.output
+    assert [t["status"] for t in _tokens(emulator)] == ["revoked"]
