@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from sqlalchemy import text
 
+from flask_orcid.oidc import IDTokenError, verify_id_token
 from flask_orcid.views import safe_next
 
 from .plugins.app import db, orcid
@@ -295,3 +299,67 @@ def test_orcid_failing_during_callback_stores_nothing(app, client, authorize, em
     response = client.get(callback)
     assert response.status_code == 503
     assert _accounts(app) == []
+
+
+# -- id_token verification (OpenID Connect) ----------------------------------------------------
+
+def _signed(claims: dict, key, kid: str = "k1") -> str:
+    return jwt.encode({"alg": "RS256", "kid": kid}, claims, key)
+
+
+@pytest.fixture(scope="module")
+def rsa_keys():
+    return (
+        RSAKey.generate_key(2048, parameters={"kid": "k1"}),
+        RSAKey.generate_key(2048, parameters={"kid": "k1"}),  # an impostor using the same kid
+    )
+
+
+def _good_claims(now: int) -> dict:
+    return {
+        "iss": "https://orcid.example", "aud": "APP-1", "sub": "0000-0002-1825-0097",
+        "iat": now, "exp": now + 600, "nonce": "n-1",
+    }
+
+
+@pytest.mark.parametrize(
+    "change, key_index",
+    [
+        ({}, 1),  # signed with a key ORCID does not publish
+        ({"iss": "https://evil.example"}, 0),
+        ({"aud": "APP-SOMEONE-ELSE"}, 0),
+        ({"exp": -1}, 0),
+        ({"nonce": "replayed"}, 0),
+        ({"sub": "0000-0001-5000-0007"}, 0),
+    ],
+)
+def test_bad_id_tokens_are_refused(rsa_keys, change, key_index):
+    now = int(time.time())
+    claims = _good_claims(now)
+    claims.update({k: (now - 3600 if v == -1 else v) for k, v in change.items()})
+    jwks = {"keys": [rsa_keys[0].as_dict(private=False)]}
+    kwargs = dict(
+        get_jwks=lambda refresh: jwks, issuer="https://orcid.example", client_id="APP-1",
+        nonce="n-1", orcid="0000-0002-1825-0097",
+    )
+    assert verify_id_token(_signed(_good_claims(now), rsa_keys[0]), **kwargs)["sub"]
+    with pytest.raises(IDTokenError):
+        verify_id_token(_signed(claims, rsa_keys[key_index]), **kwargs)
+
+
+def test_unknown_kid_refetches_the_key_set_once(rsa_keys):
+    fetched: list[bool] = []
+    jwks = {"keys": [rsa_keys[0].as_dict(private=False)]}
+
+    def get_jwks(refresh):
+        fetched.append(refresh)
+        return jwks
+
+    token = _signed(_good_claims(int(time.time())), rsa_keys[0], kid="rotated")
+    with pytest.raises(IDTokenError):
+        verify_id_token(token, get_jwks=get_jwks, issuer="https://orcid.example",
+                        client_id="APP-1", nonce="n-1")
+    assert fetched == [False, True]
+    with pytest.raises(IDTokenError):
+        verify_id_token("not.a-jwt", get_jwks=get_jwks, issuer="https://orcid.example",
+                        client_id="APP-1", nonce=None)
