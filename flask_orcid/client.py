@@ -347,21 +347,25 @@ class ORCIDClient:
                 )
             duration_ms = (time.monotonic() - started) * 1000.0
             status = response.status_code if response is not None else None
+            error_code = _peek_error_code(response)
             self._notify(
                 CallInfo(
                     method=method,
                     operation=operation,
                     url_path=path,
                     status=status,
-                    error_code=_peek_error_code(response),
+                    error_code=error_code,
                     duration_ms=round(duration_ms, 1),
                 )
             )
+            # The path holds the iD and put-code, never a query string or a secret; token
+            # calls log only /oauth/token, never their form body.
             log.debug(
-                "ORCID %s %s -> %s in %.0f ms (attempt %d)",
+                "ORCID %s %s -> %s%s in %.0f ms (attempt %d)",
                 method,
                 path,
                 status if status is not None else type(failure).__name__,
+                f" (error code {error_code})" if error_code else "",
                 duration_ms,
                 attempt + 1,
             )

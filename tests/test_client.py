@@ -477,6 +477,18 @@ def test_retries_stop_at_max_retries_with_the_typed_error(client, rsps):
     assert client.request_count == 4
 
 
+def test_backoff_doubles_but_is_capped(client, rsps):
+    client.backoff = 1.0
+    client.max_backoff = 2.5
+    client.max_retries = 6
+    rsps.get(f"{API}/{ORCID}/works", status=502)
+    with pytest.raises(ServerError):
+        client.read_works(ORCID, TOKEN)
+    assert len(client.waits) == 6
+    bounds = [1.0, 2.0, 2.5, 2.5, 2.5, 2.5]
+    assert all(0 <= wait <= bound for wait, bound in zip(client.waits, bounds, strict=True))
+
+
 def test_429_retry_after_seconds_is_honoured_and_reported(client, rsps):
     rsps.get(
         f"{API}/{ORCID}/works",
@@ -784,3 +796,52 @@ def test_endpoints_come_from_the_configuration():
     assert sandbox.endpoints.token_url.startswith("https://sandbox.orcid.org")
     with pytest.raises(ValueError):
         ORCIDClient(CLIENT_ID, "")
+
+
+# ---------------------------------------------------------------------------- real emulator
+
+
+def _hammer(client: ORCIDClient, token: str, calls: int, threads: int = 8) -> list[object]:
+    """``calls`` reads of /works from ``threads`` threads; returns each call's result or error."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_: int) -> object:
+        try:
+            return client.read_works(ORCID, token)
+        except APIError as exc:
+            return exc
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, range(calls)))
+
+
+def test_the_rate_limiter_keeps_threads_inside_the_emulators_limit(emulator):
+    # The emulator answers 503 beyond its burst, like ORCID. Our bucket, a little below its
+    # limit, lets 8 threads through without one 503; the same load unthrottled gets refused.
+    emulator.limits(rate=50, burst=10)
+    throttled = ORCIDClient(
+        emulator.client_id,
+        emulator.client_secret,
+        environment="emulator",
+        emulator_url=emulator.url,
+        rate=40.0,
+        burst=8,
+        max_retries=0,
+    )
+    token = throttled.client_credentials()["access_token"]
+    results = _hammer(throttled, token, 40)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert throttled.request_count == 41
+
+    unthrottled = ORCIDClient(
+        emulator.client_id,
+        emulator.client_secret,
+        environment="emulator",
+        emulator_url=emulator.url,
+        rate=10_000.0,
+        burst=10_000,
+        max_retries=0,
+    )
+    results = _hammer(unthrottled, token, 120)
+    refused = [r for r in results if isinstance(r, RateLimitedError)]
+    assert refused and all(r.status == 503 for r in refused)
