@@ -397,6 +397,7 @@ class _Run:
         self.access_token = account.access_token
         self.result = result
         self.auth_lost = False
+        self.written: set[int] = set()
         self._listing: dict[tuple[str, str], int] | None = None
         # put-codes other rows of this researcher already hold (never adopt one twice)
         Item = self.models.Item
@@ -451,8 +452,9 @@ class _Run:
         if self.auth_lost:
             self.park_all_for_auth()
             return
-        # rows planned but not reached (none today) lose their lease to the next pass
-        self.d._release(self.session, self.token)
+        # rows without a written result (a lost lease, a bug) go back to the next pass
+        if {r.id for r in rows} - self.written:
+            self.d._release(self.session, self.token)
 
     # ... calls
 
@@ -494,6 +496,7 @@ class _Run:
                 continue
             by_index = {res.index: res for res in results}
             adopt: list[tuple[_Row, DuplicateError]] = []
+            created: list[tuple[_Row, int]] = []
             for i, (r, _) in enumerate(chunk):
                 res = by_index.get(i)
                 if res is None:
@@ -501,7 +504,7 @@ class _Run:
                               ServerError("ORCID's bulk answer had no result for this work",
                                           status=200), ms, commit=False)
                 elif res.error is None and res.put_code is not None:
-                    self.mark_synced(r, res.put_code, "POST bulk", 200, ms, commit=False)
+                    created.append((r, int(res.put_code)))
                 elif isinstance(res.error, DuplicateError):
                     self.event(r, "POST bulk", res.error, ms, "duplicate")
                     adopt.append((r, res.error))
@@ -509,6 +512,8 @@ class _Run:
                     self.fail(r, "POST bulk", res.error or ServerError(
                         "ORCID's bulk answer had neither a put-code nor an error",
                         status=200), ms, commit=False)
+            if created:
+                self.mark_synced_many(created, "POST bulk", 200, ms)
             self.session.commit()
             for r, err in adopt:
                 if self.auth_lost:
@@ -628,6 +633,7 @@ class _Run:
 
     def _update(self, row: _Row, values: dict, commit: bool = True) -> bool:
         Item = self.models.Item
+        self.written.add(row.id)
         res = self.session.execute(
             sa.update(Item).where(Item.id == row.id, Item.lease_owner == self.token)
             .values(lease_owner=None, lease_expires_at=None, updated_at=utcnow(), **values),
@@ -673,6 +679,42 @@ class _Run:
         if ok:
             self.result.synced += 1
             self._signal("item_synced", row, put_code=put_code)
+
+    def mark_synced_many(self, created: list[tuple[_Row, int]], operation: str,
+                         status: int | None, ms: int) -> None:
+        """``mark_synced`` for the slots of one bulk answer: two statements, not 2 per row."""
+        table = self.models.Item.__table__
+        c = table.c
+        now = utcnow()
+        stmt = (
+            table.update()
+            .where(c.id == sa.bindparam("b_id"), c.lease_owner == self.token)
+            .values(
+                put_code=sa.bindparam("b_put_code"), orcid=self.orcid,
+                written_hash=sa.bindparam("b_hash"),
+                state=sa.case((sa.and_(c.payload_hash == sa.bindparam("b_hash"),
+                                       c.retracted.is_(False)), SYNCED), else_=PENDING),
+                attempts=0, next_attempt_at=None, park_reason=None, error_status=None,
+                error_code=None, error_message=None, synced_at=now, updated_at=now,
+                lease_owner=None, lease_expires_at=None,
+            )
+        )
+        self.session.execute(stmt, [
+            {"b_id": r.id, "b_put_code": pc, "b_hash": r.payload_hash} for r, pc in created
+        ])
+        worker = self.d.owner[:64]
+        self.session.execute(sa.insert(self.models.Event.__table__), [
+            {"item_id": r.id, "user_key": self.user_key, "orcid": self.orcid, "kind": r.kind,
+             "key": r.key, "operation": operation, "status": status, "error_code": None,
+             "outcome": SYNCED, "message": None, "put_code": pc, "duration_ms": ms,
+             "worker": worker, "created_at": now}
+            for r, pc in created
+        ])
+        for r, pc in created:
+            self.written.add(r.id)
+            self.held[pc] = r.key
+            self.result.synced += 1
+            self._signal("item_synced", r, put_code=pc)
 
     def mark_deleted(self, row: _Row, operation: str, status: int | None, ms: int) -> None:
         Item = self.models.Item
