@@ -148,11 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             path.unlink(missing_ok=True)
 
     emulator_port = free_port(args.emulator_port)
-    port = free_port(args.port)
-    if port == emulator_port:
-        port = free_port(0)
     emulator_url = f"http://127.0.0.1:{emulator_port}"
-    repo_url = f"http://127.0.0.1:{port}"
 
     emulator = start_emulator(emulator_port, emulator_db)
     try:
@@ -173,14 +169,19 @@ def main(argv: list[str] | None = None) -> int:
             "ORCID_TOKEN_KEYS": os.environ.get("ORCID_TOKEN_KEYS") or token_keys(instance),
             # deposits reach the emulator without a separate `flask orcid deliver` worker
             "ORCID_DELIVERY": "thread",
-            "REPOSITORY_BASE_URL": repo_url,
         })
         seed_accounts(app)
-        print(banner(repo_url, emulator_url, researchers), flush=True)
 
         from werkzeug.serving import make_server
 
-        server = make_server("127.0.0.1", port, app, threaded=True)
+        # Listen first, then announce: the printed URL answers as soon as it is shown.
+        try:
+            server = make_server("127.0.0.1", args.port, app, threaded=True)
+        except OSError:
+            server = make_server("127.0.0.1", 0, app, threaded=True)
+        repo_url = f"http://127.0.0.1:{server.server_port}"
+        app.config["REPOSITORY_BASE_URL"] = repo_url
+        print(banner(repo_url, emulator_url, researchers), flush=True)
         signal.signal(signal.SIGTERM, _stop)
         try:
             server.serve_forever()
