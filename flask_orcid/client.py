@@ -99,10 +99,11 @@ _PUT_CODE_IN_MESSAGE = re.compile(r"put-code\b\W{0,3}(\d+)", re.IGNORECASE)
 _PUT_CODE_IN_LOCATION = re.compile(r"/(\d+)/?$")
 # ORCID echoes credentials in some messages: "Invalid access token: <token>" (401) and
 # "Invalid authorization code: <code>" (token endpoint). Whatever follows such a label goes.
-# A label must be followed by ":" or "=", and "put-code: 123" / "error-code" are not labels.
+# A label must be followed by ":" or "=", "put-code: 123" / "error-code" are not labels, and a
+# short number ("error code: 9021") is not a credential.
 _ECHOED_SECRET = re.compile(
     r"(?i)(?<![\w-])((?:access|refresh|bearer)[ _-]?token|token|authorization[ _-]code|code|"
-    r"client[ _-]secret|secret)(\s*[:=]\s*)(\"?)([A-Za-z0-9._~+/=-]{4,})"
+    r"client[ _-]secret|secret)(\s*[:=]\s*)(\"?)(?!\d{1,5}\b)([A-Za-z0-9._~+/=-]{4,})"
 )
 REDACTED = "[REDACTED]"
 
@@ -220,6 +221,13 @@ class ORCIDClient:
 
     Safe to share between threads. ``on_response`` (if set) is called with a
     :class:`CallInfo` after every HTTP attempt, retries included.
+
+    :param timeout: seconds, ``(connect, read)`` or one number; never ``None``.
+    :param rate, burst: the token bucket built when no ``rate_limiter`` is given.
+    :param rate_limiter: a bucket shared with other clients (``rate``/``burst`` then unused).
+    :param max_retries: retries after the first attempt, where retrying is safe (0 = none).
+    :param backoff: base of the exponential backoff, seconds.
+    :param session: a ``requests.Session`` to use instead of the client's own.
     """
 
     #: Upper bound of one backoff wait, seconds.
@@ -245,6 +253,8 @@ class ORCIDClient:
     ) -> None:
         if not client_id or not client_secret:
             raise ValueError("ORCIDClient needs a client id and a client secret.")
+        if timeout is None:
+            raise ValueError("ORCIDClient needs a timeout: every ORCID call must be bounded.")
         if max_retries < 0:
             raise ValueError("max_retries cannot be negative.")
         self.client_id = client_id
