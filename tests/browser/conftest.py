@@ -40,8 +40,10 @@ def chromium_path() -> str | None:
     return candidate if candidate and os.access(candidate, os.X_OK) else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """One Chromium for this package; closed when the package is done, because Playwright's
+    sync API allows one instance per thread and other test modules start their own."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
