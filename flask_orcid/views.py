@@ -529,19 +529,31 @@ def _complete_signin(token: dict, orcid_id: str, user: Any, next_url: str) -> An
     old_tokens = ext.store_token(account, token)
     new_tokens = [token.get("access_token"), token.get("refresh_token")]
     try:
-        result = ext._signin_handler(account, token) if ext._signin_handler else None
-        if account.user_key is None:
-            signed_in = ext.current_user(reload=True)
-            if signed_in is not None:
-                account.user_key = signed_in.key
-        if account.user_key is None:
-            db.session.rollback()
-            ext.discard_tokens(new_tokens, orcid_id)
-            raise SignInRequiredError(
-                _("Sign in to this site first, then connect your ORCID iD. Nothing was stored."),
-                retry=False,
-            )
-        account.user_key = str(account.user_key)
+        # The host may add the account to the session before it has a user key: no
+        # implicit flush may try to store it half-done.
+        with db.session.no_autoflush:
+            result = ext._signin_handler(account, token) if ext._signin_handler else None
+            if account.user_key is None:
+                signed_in = ext.current_user(reload=True)
+                if signed_in is not None:
+                    account.user_key = signed_in.key
+    except Exception:
+        # The host's handler failed (or aborted): store nothing, give the new tokens back.
+        db.session.rollback()
+        ext.discard_tokens(new_tokens, orcid_id)
+        raise
+    if account.user_key is None:
+        # Nobody to link the iD to, and the host created no one: store nothing.
+        db.session.rollback()
+        ext.discard_tokens(new_tokens, orcid_id)
+        if result is not None:
+            return result
+        raise SignInRequiredError(
+            _("Sign in to this site first, then connect your ORCID iD. Nothing was stored."),
+            retry=False,
+        )
+    account.user_key = str(account.user_key)
+    try:
         db.session.add(account)
         pending = ext._queue_revocations(old_tokens, orcid_id)
         db.session.commit()
@@ -554,13 +566,6 @@ def _complete_signin(token: dict, orcid_id: str, user: Any, next_url: str) -> An
             next_url=next_url,
             retry=False,
         ) from None
-    except HTTPException:
-        raise
-    except Exception:
-        # The host's handler failed: store nothing and give the new tokens back.
-        db.session.rollback()
-        ext.discard_tokens(new_tokens, orcid_id)
-        raise
     log.info("connected ORCID iD %s (%s)", orcid_id, "reconnected" if reconnected else "new")
     if pending:
         ext._attempt_revocations(pending)

@@ -378,3 +378,16 @@ def test_deliver_also_retries_due_revocations(make_app, make_user, login, connec
     assert result.exit_code == 0, result.output
     assert "Revoked 2 token(s) left over from disconnections; 0 still pending." in result.output
     assert [t["status"] for t in _tokens(emulator)] == ["revoked"]
+
+
+def test_host_answer_is_used_when_it_links_nobody(app, connect, monkeypatch, emulator):
+    def linking_only(account, token):
+        db.session.add(account)  # as a host might, before knowing there is no user
+        return "please log in first"
+
+    monkeypatch.setattr(orcid, "_signin_handler", linking_only)
+    response = connect(app.test_client(), CARBERRY)
+    assert response.get_data(as_text=True) == "please log in first"
+    with app.app_context():
+        assert orcid.get_account_by_orcid(CARBERRY_ID) is None
+    assert [t["status"] for t in _tokens(emulator)] == ["revoked"]
