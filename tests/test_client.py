@@ -745,6 +745,8 @@ def test_client_repr_and_logs_never_show_secrets_or_tokens(client, rsps, caplog)
             [],
             "please see element with put-code: 1234567",
         ),
+        ("ORCID error code: 9021", [], "ORCID error code: 9021"),
+        ("code: 123456", [], "code: [REDACTED]"),
         (
             "the provided token/code is invalid or expired",
             [],
