@@ -238,6 +238,7 @@ def test_script_in_names_is_escaped_everywhere(app, client, connect, make_user, 
     page = _page(client.get("/orcid/"))
     assert created["orcid"] in page
     assert "<script>" not in page
+    assert "&lt;script&gt;alert(" in page  # the name ORCID sent is shown, as text
     error = client.get(
         "/orcid/callback?error=server_error&error_description=" + requests.utils.quote(evil)
     )
