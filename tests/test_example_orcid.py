@@ -108,6 +108,10 @@ def test_accept_publishes_the_thesis_and_the_degree_to_orcid(repo, josiah, admin
     # the admin sees the sync state
     html = admin.client.get(f"/admin/theses/{thesis.id}").get_data(as_text=True)
     assert "On the ORCID record" in html and f"put-code {work['put_code']}" in html
+    # and flask-orcid's delivery page, inside the site's layout
+    html = admin.client.get("/orcid/admin").get_data(as_text=True)
+    assert "Review queue" in html and f"thesis:{thesis.id}" in html
+    assert josiah.client.get("/orcid/admin").status_code == 403
 
     # the landing page shows the iD and embeds it in the metadata
     public = repo.test_client()
