@@ -26,8 +26,6 @@ from tests.outbox_support import (
     deliver,
     new_researcher,
     our_items,
-    publish,
-    retract,
     rows,
     self_value,
     sqlite_file,
