@@ -81,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     _template_helpers(app)
+    _error_pages(app)
 
     with app.app_context():
         db_module.db.create_all()
@@ -106,3 +107,32 @@ def _template_helpers(app: Flask) -> None:
             "support_email": app.config["REPOSITORY_SUPPORT_EMAIL"],
             "statuses": models.STATUSES,
         }
+
+
+def _error_pages(app: Flask) -> None:
+    """The site's own pages for the errors a visitor can meet, in their language."""
+    from flask import render_template
+    from flask_babel import gettext as _
+    from werkzeug.exceptions import HTTPException
+
+    def page(error: HTTPException):
+        if type(error).__module__.startswith("flask_orcid"):
+            return error  # flask-orcid's own explanatory pages (orcid/error.html) stay
+        code = error.code or 500
+        titles = {
+            403: _("Not allowed"),
+            404: _("Page not found"),
+            410: _("Gone"),
+            413: _("File too large"),
+        }
+        messages = {
+            403: _("Your account cannot open this page."),
+            404: _("There is nothing at this address. The thesis may not be published yet."),
+            410: _("This item was withdrawn."),
+            413: _("The upload is larger than %(mb)s MB. Nothing was saved; please go back and "
+                   "choose a smaller PDF.", mb=f"{float(app.config['REPOSITORY_MAX_PDF_MB']):g}"),
+        }
+        return render_template("error.html", title=titles[code], message=messages[code]), code
+
+    for code in (403, 404, 410, 413):
+        app.register_error_handler(code, page)

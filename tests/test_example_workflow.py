@@ -311,3 +311,12 @@ def test_create_user_command(repo):
                                                    "email": "dean@example.edu",
                                                    "password": "dean-pass-1"})
     assert response.headers["Location"] == "/admin/"
+
+
+def test_an_oversized_upload_gets_a_clear_page(make_repo, make_person):
+    repo = make_repo(REPOSITORY_MAX_PDF_MB=0.05, MAX_CONTENT_LENGTH=80 * 1024)
+    student = make_person(repo)
+    response = submit_thesis(student, pdf=upload(make_pdf() + b"%" * (100 * 1024)))
+    assert response.status_code == 413
+    assert "larger than 0.05 MB" in response.get_data(as_text=True)
+    assert repo.test_client().get("/theses/999").status_code == 404
