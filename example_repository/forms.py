@@ -192,6 +192,16 @@ class ThesisForm(FlaskForm):
         if PDF_MAGIC not in head:
             raise ValidationError(_l("This file is not a PDF. Upload your thesis as a PDF file."))
 
+    def has_problems(self) -> bool:
+        """Any field (advisors included) carrying an error, for the summary at the top."""
+        for field in self:
+            if isinstance(field, FieldList):
+                if any(any(sub.errors for sub in entry.form) for entry in field.entries):
+                    return True
+            elif field.errors and field.name != "csrf_token":
+                return True
+        return False
+
     def check_complete(self, has_pdf: bool) -> bool:
         """Everything the graduate school needs before review; adds errors to the fields."""
         required = {

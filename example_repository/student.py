@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from flask_orcid.identifiers import parse_orcid_id
@@ -229,5 +230,7 @@ def _prefill_for(user, orcid_id: str | None) -> dict:  # noqa: ANN001
     data.setdefault("family_name", user.family_name)
     data.setdefault("email", user.email)
     data.setdefault("institution", current_app.config["REPOSITORY_INSTITUTION_NAME"])
+    # most theses are written in the language the student uses the site in
+    data.setdefault("language", str(get_locale()))
     return data
 

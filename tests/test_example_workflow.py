@@ -122,6 +122,7 @@ def test_draft_then_complete_submission(repo, make_person):
     response = student.post_form(url, {"title": "Half-finished", "submit": "1"},
                                  content_type="multipart/form-data")
     html = response.get_data(as_text=True)
+    assert "Please check the fields marked below." in html
     assert "Add the abstract." in html and "Upload the PDF of your thesis." in html
     assert "Name at least one advisor." in html
     assert theses(repo)[0].status == "draft"
