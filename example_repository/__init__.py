@@ -83,6 +83,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     _template_helpers(app)
     _error_pages(app)
 
+    @app.after_request
+    def security_headers(response):  # noqa: ANN001, ANN202
+        # uploaded PDFs are served as PDFs only; no page of the repository is framed elsewhere
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
     with app.app_context():
         db_module.db.create_all()
     return app

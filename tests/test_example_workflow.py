@@ -321,3 +321,19 @@ def test_an_oversized_upload_gets_a_clear_page(make_repo, make_person):
     assert response.status_code == 413
     assert "larger than 0.05 MB" in response.get_data(as_text=True)
     assert repo.test_client().get("/theses/999").status_code == 404
+
+
+def test_students_only_see_their_own_drafts_and_files(repo, make_person):
+    ada = make_person(repo)
+    ada.post_form("/submit/form", thesis_fields(pdf=upload(), save_draft="1"),
+                  content_type="multipart/form-data")
+    [thesis] = theses(repo)
+    assert thesis.status == "draft" and thesis.pdf_file
+    with ada.client.get(f"/my/theses/{thesis.id}/file.pdf") as own:
+        assert own.status_code == 200 and own.headers["X-Content-Type-Options"] == "nosniff"
+    other = make_person(repo, email="other@example.edu")
+    for url in (f"/my/theses/{thesis.id}", f"/my/theses/{thesis.id}/edit",
+                f"/my/theses/{thesis.id}/file.pdf"):
+        assert other.client.get(url).status_code == 404
+    # nor is an unpublished thesis or its file public
+    assert repo.test_client().get(f"/theses/{thesis.id}/thesis.pdf").status_code == 404
