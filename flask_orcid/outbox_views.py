@@ -21,18 +21,43 @@ from flask import (
 )
 
 from . import outbox as ob
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .identifiers import is_valid_orcid_id
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("orcid_outbox", __name__, template_folder="templates")
 
+#: What the researcher reads for each state.
 STATE_LABELS = {
-    ob.PENDING: "Waiting to be sent",
-    ob.SYNCED: "On your record",
-    ob.FAILED: "Will be retried",
-    ob.PARKED: "Not sent",
-    ob.REMOVED: "Removed by you",
+    ob.PENDING: _l("Waiting to be sent"),
+    ob.SYNCED: _l("On your record"),
+    ob.FAILED: _l("Will be retried"),
+    ob.PARKED: _l("Not sent"),
+    ob.REMOVED: _l("Removed by you"),
+}
+
+KIND_LABELS = {
+    "work": _l("Work"),
+    "education": _l("Education"),
+    "employment": _l("Employment"),
+    "qualification": _l("Qualification"),
+    "distinction": _l("Distinction"),
+    "invited-position": _l("Invited position"),
+    "membership": _l("Membership"),
+    "service": _l("Service"),
+}
+
+#: Why an item is not on the record, in the researcher's words (the stored message is
+#: for admins; ORCID's own message is shown when ORCID refused the item).
+REASONS = {
+    ob.PARK_AUTH: _l("ORCID no longer accepts this site's permission. Connect your iD again "
+                     "and it will be sent."),
+    ob.PARK_SCOPE: _l("This site lacks the permission to update your record. Connect your iD "
+                      "again to grant it."),
+    ob.PARK_GAVE_UP: _l("ORCID could not be reached after several attempts. The site's "
+                        "administrators can send it again."),
 }
 
 
@@ -47,8 +72,8 @@ def _user_key_or_fail() -> str:
 
     user = _ext().current_user()
     if user is None:
-        raise SignInRequiredError("Sign in to this site to see what it wrote to your ORCID "
-                                  "record.", retry=False)
+        raise SignInRequiredError(
+            _("Sign in to this site to see what it wrote to your ORCID record."), retry=False)
     return user.key
 
 
@@ -83,9 +108,18 @@ def items_context(ext, user_key: str) -> dict:
     return {
         "account": account,
         "items": [{"row": r, "label": STATE_LABELS.get(r.state, r.state),
+                   "kind": KIND_LABELS.get(r.kind, r.kind), "reason": _reason(r),
                    "url": orcid_item_url(r, account)} for r in rows],
         "support_email": current_app.config.get("ORCID_SUPPORT_EMAIL"),
     }
+
+
+def _reason(row: Any) -> Any:
+    if row.state == ob.FAILED:
+        return _("ORCID could not be reached; it will be retried automatically.")
+    if row.state != ob.PARKED:
+        return None
+    return REASONS.get(row.park_reason) or row.error_message
 
 
 @bp.post("/items/resend")
@@ -98,7 +132,7 @@ def resend() -> Any:
     if not ext.resend(user_key, key):
         abort(404)
     ext.db.session.commit()
-    flash("It will be sent to your ORCID record again shortly.", "orcid")
+    flash(_("It will be sent to your ORCID record again shortly."), "orcid")
     return redirect(url_for("orcid_outbox.items"))
 
 

@@ -243,3 +243,16 @@ def test_outbox_tables_are_prefixed_and_indexed(app):
 def test_counts_cover_every_state(app):
     with app.app_context():
         assert ob.counts(db.session, orcid.outbox_models) == dict.fromkeys(ob.STATES, 0)
+
+
+def test_items_page_in_spanish(app):
+    user_id = _user(app)
+    publish(app, str(user_id), "thesis:1", thesis(1))
+    publish(app, str(user_id), "degree:1", degree(1))
+    client = app.test_client()
+    _login(client, user_id)
+    page = client.get("/orcid/items", headers={"Accept-Language": "es-ES,es;q=0.9"}).get_data(
+        as_text=True)
+    assert "Lo que este sitio escribió en su registro ORCID" in page
+    assert "Pendiente de envío" in page and "Educación" in page and "Obra" in page
+    assert "Waiting to be sent" not in page
