@@ -253,6 +253,6 @@ def test_items_page_in_spanish(app):
     _login(client, user_id)
     page = client.get("/orcid/items", headers={"Accept-Language": "es-ES,es;q=0.9"}).get_data(
         as_text=True)
-    assert "Lo que este sitio escribió en su registro ORCID" in page
+    assert "Lo que este sitio escribió en su registro de ORCID" in page
     assert "Pendiente de envío" in page and "Educación" in page and "Obra" in page
     assert "Waiting to be sent" not in page
