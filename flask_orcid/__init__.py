@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .client import BulkResult, CallInfo, ORCIDClient
 from .config import Endpoints, endpoints
+from .delivery import Deliverer, PassResult
 from .display import orcid_uri_for
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
@@ -45,7 +46,15 @@ from .model import (
 )
 from .prefill import prefill_data, prefill_form, read_for_prefill
 from .ratelimit import RateLimiter
-from .signals import orcid_connected, orcid_denied, orcid_disconnected
+from .signals import (
+    item_failed,
+    item_removed_by_researcher,
+    item_synced,
+    orcid_connected,
+    orcid_denied,
+    orcid_disconnected,
+)
+from .sync import SyncSummary
 from .xml_writer import works_bulk_xml
 
 __version__ = "0.1.0"
@@ -99,6 +108,13 @@ __all__ = [
     "parse_works",
     "parse_works_bulk_read",
     "works_bulk_xml",
+    # outbox and delivery
+    "Deliverer",
+    "PassResult",
+    "SyncSummary",
+    "item_failed",
+    "item_removed_by_researcher",
+    "item_synced",
     # display and prefill
     "orcid_uri_for",
     "prefill_data",
