@@ -57,6 +57,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         "MAX_CONTENT_LENGTH", int((float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024)
     )
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    if app.config["REPOSITORY_BEHIND_PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     Babel(
         app,

@@ -33,6 +33,9 @@ DEFAULTS: dict[str, object] = {
     "REPOSITORY_SUPPORT_EMAIL": "etd-help@example.edu",
     "REPOSITORY_MAX_PDF_MB": 50,
     "REPOSITORY_ALLOW_REGISTRATION": True,
+    # Behind a reverse proxy (nginx, a PaaS router) that terminates HTTPS: trust its
+    # X-Forwarded-Proto/Host so the ORCID redirect URI is built as https://your.host/...
+    "REPOSITORY_BEHIND_PROXY": False,
     "LANGUAGES": ["en", "es"],
     "BABEL_DEFAULT_LOCALE": "en",
     "WTF_CSRF_TIME_LIMIT": None,

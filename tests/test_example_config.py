@@ -52,3 +52,12 @@ def test_sandbox_app_sends_students_to_the_sandbox(make_repo, make_person):
     student = make_person(repo)
     response = student.client.get("/orcid/connect?next=/submit/form")
     assert response.headers["Location"].startswith("https://sandbox.orcid.org/oauth/authorize?")
+
+
+def test_behind_a_proxy_the_orcid_redirect_uri_is_https(make_repo, make_person):
+    repo = make_repo(REPOSITORY_BEHIND_PROXY=True)
+    student = make_person(repo)
+    response = student.client.get("/orcid/connect", headers={
+        "X-Forwarded-Proto": "https", "X-Forwarded-Host": "etd.example.edu"})
+    assert "redirect_uri=https%3A%2F%2Fetd.example.edu%2Forcid%2Fcallback" in response.headers[
+        "Location"]
