@@ -50,8 +50,9 @@ def browser() -> Iterator[Any]:
         pytest.skip("browser tests need the Python package 'playwright' (pip install playwright)")
     path = chromium_path()
     if path is None:
-        pytest.skip("browser tests need Chromium: no 'chromium' on the PATH "
-                    "(apt-get install chromium, or set CHROMIUM=/path/to/chromium)")
+        tried = os.environ.get("CHROMIUM") or "'chromium' on the PATH"
+        pytest.skip(f"browser tests need Chromium and found none ({tried}): "
+                    "apt-get install chromium, or set CHROMIUM=/path/to/chromium")
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
