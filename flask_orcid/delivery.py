@@ -224,6 +224,7 @@ class Deliverer:
         with self.app.app_context():
             with Session(self.db.engine) as session:
                 ob.resume_reconnected(session, self.models)
+                ob.park_lost_connections(session, self.models)
                 session.commit()
         from .sync import process_sync_requests
 
@@ -276,17 +277,28 @@ class Deliverer:
                 with Session(self.db.engine, expire_on_commit=False) as session:
                     while not self._stop.is_set():
                         token = f"{self.owner}#{next(self._claims)}"
-                        rows, user_key = self.claim(session, token)
+                        try:
+                            rows, user_key = self.claim(session, token)
+                        except Exception as exc:  # the database is unavailable: end this pass
+                            session.rollback()
+                            log.exception("claiming outbox rows failed")
+                            with self._lock:
+                                total.errors.append(repr(exc))
+                            break
                         if not rows:
                             break
                         result = PassResult(claimed=len(rows))
                         try:
                             self.converge(session, client, token, user_key, rows, result)
-                        except Exception as exc:  # never lose the rows: let the lease lapse
+                        except Exception as exc:  # never lose the rows: give them back
                             session.rollback()
                             log.exception("delivery of %d rows for one record failed", len(rows))
                             result.errors.append(repr(exc))
-                            self._release(session, token)
+                            try:
+                                self._release(session, token)
+                            except Exception:  # the lease lapses by itself
+                                session.rollback()
+                                log.exception("could not release outbox rows")
                         with self._lock:
                             total.add(result)
             finally:

@@ -392,6 +392,30 @@ def resume_reconnected(session, models: OutboxModels, user_key: str | None = Non
     return result.rowcount or 0
 
 
+def park_lost_connections(session, models: OutboxModels) -> int:
+    """Rows waiting for a connection ORCID no longer accepts become parked with the reason.
+
+    A 401 parks the rows of the batch at hand; this sweep (at the start of every delivery
+    pass) catches the rest: rows published afterwards, or written back by another worker
+    after the connection was marked invalid. Rows of users who never connected stay pending.
+    """
+    from .delivery import AUTH_MESSAGE
+
+    Item, Account = models.Item, models.Account
+    now = utcnow()
+    lost = sa.select(Account.user_key).where(Account.status != "active")
+    result = session.execute(
+        sa.update(Item).where(
+            Item.state.in_((PENDING, FAILED)), Item.user_key.in_(lost),
+            sa.or_(Item.lease_owner.is_(None), Item.lease_expires_at < now),
+        ).values(state=PARKED, park_reason=PARK_AUTH, next_attempt_at=None, error_status=401,
+                 error_code=None, error_message=AUTH_MESSAGE, lease_owner=None,
+                 lease_expires_at=None, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
 def forget_user(session, models: OutboxModels, user_key: str, orcid: str | None = None) -> None:
     """Disconnect: remove everything the outbox stored for this connection (caller commits).
 

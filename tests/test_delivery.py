@@ -194,6 +194,10 @@ def test_revoked_connection_parks_rows_until_the_researcher_reconnects(
     parked = [r for r in rows(app) if r.key in ("thesis:1", "thesis:2")]
     assert {(r.state, r.park_reason) for r in parked} == {("parked", "auth")}
     assert all("connects again" in r.error_message for r in parked)
+    # published while the connection is dead: parked with the same reason, not left pending
+    publish(app, user, "thesis:3", thesis(3))
+    deliver(app)
+    assert row(app, user, "thesis:3").park_reason == "auth"
     # the researcher connects again: the rows resume by themselves
     client = app.test_client()
     with client.session_transaction() as sess:
@@ -201,7 +205,8 @@ def test_revoked_connection_parks_rows_until_the_researcher_reconnects(
     assert connect(client, researcher).status_code == 302
     deliver(app)
     works = our_items(emulator, researcher["orcid"])
-    assert sorted(w["title"] for w in works) == ["Changed while revoked", "Thesis number 2"]
+    assert sorted(w["title"] for w in works) == ["Changed while revoked", "Thesis number 2",
+                                                 "Thesis number 3"]
 
 
 def test_orcid_refusing_an_item_parks_it_with_orcids_message(app, emulator, user, researcher):

@@ -44,7 +44,10 @@ def _deliver_until_settled(app, deadline: float, **kwargs) -> None:
         if {r.state for r in rows(app)} <= TERMINAL:
             return
         time.sleep(0.1)
-    raise AssertionError(f"not settled: {Counter(r.state for r in rows(app))}")
+    stuck = [(r.user_key, r.key, r.state, r.attempts, r.error_status, r.error_message,
+              r.next_attempt_at, r.lease_owner, r.lease_expires_at)
+             for r in rows(app) if r.state not in TERMINAL]
+    raise AssertionError(f"not settled: {Counter(r.state for r in rows(app))} {stuck}")
 
 
 def test_fault_matrix_300_items_30_researchers(make_app, emulator, connect, tmp_path):
