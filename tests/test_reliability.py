@@ -188,9 +188,9 @@ def test_a_killed_worker_leaves_no_duplicate_and_the_next_one_finishes(
         for n in range(120):
             orcid.publish(keys[n % 3], f"thesis:{n}", thesis(n))
         db.session.commit()
-    # ORCID applies each write after 0.6 s: a worker killed while waiting leaves a POST
+    # ORCID applies each write after 1 s: a worker killed while waiting leaves a POST
     # that lands after its death (the crash window between ORCID's 201 and our commit)
-    emulator.limits(rate=100000, burst=100000, latency_ms=600)
+    emulator.limits(rate=100000, burst=100000, latency_ms=1000)
     first = _worker(config)
     Item = orcid.outbox_models.Item
     deadline = time.monotonic() + 30
@@ -204,10 +204,10 @@ def test_a_killed_worker_leaves_no_duplicate_and_the_next_one_finishes(
         if synced >= 20 and leased:
             break
         time.sleep(0.05)
-    time.sleep(0.3)  # well inside the next request's 0.6 s
+    time.sleep(0.5)  # well inside the next request's 1 s
     os.killpg(first.pid, signal.SIGKILL)
     first.communicate(timeout=10)
-    time.sleep(0.5)  # the killed worker's last POST lands now
+    time.sleep(0.8)  # the killed worker's last POST lands now
     emulator.limits(rate=100000, burst=100000, latency_ms=0)
     left = [r for r in rows(app) if r.state != "synced"]
     assert left, "the first worker finished before it was killed"
