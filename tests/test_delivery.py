@@ -393,3 +393,21 @@ def test_backoff_grows_and_honours_retry_after():
     assert 5 <= delays[0] <= 15 and 40 <= delays[3] <= 120
     assert dl.backoff_delay(1, settings, retry_after=300, rng=rng) >= 300
     assert dl.backoff_delay(30, settings, rng=rng) <= 1000
+
+
+def test_deliver_command_reports_what_it_did(app, emulator, user, researcher):
+    for n in range(3):
+        publish(app, user, f"thesis:{n}", thesis(n))
+    emulator.fault(method="POST", path=r"/works$", action="status", status=500, count=1)
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["orcid", "deliver", "--concurrency", "2"])
+    assert out.exit_code == 0, out.output
+    # one pass handles what is due now; the failed bulk waits for its backoff
+    assert "3 item(s) handled: 0 done, 3 to retry later" in out.output
+    assert "HTTP 500" in runner.invoke(args=["orcid", "status"]).output
+    time.sleep(0.6)
+    out = runner.invoke(args=["orcid", "deliver"])
+    assert "3 item(s) handled: 3 done" in out.output and "1 request(s) to ORCID" in out.output
+    assert len(our_items(emulator, researcher["orcid"])) == 3
+    out = app.test_cli_runner().invoke(args=["orcid", "deliver", "--concurrency", "0"])
+    assert out.exit_code != 0 and "--concurrency" in out.output
