@@ -194,6 +194,8 @@ def test_disconnect_removes_the_id_from_the_public_pages(repo, josiah, admin, au
     assert "Graduate School" in html  # the extension's page in the site's layout
     response = josiah.post_form("/orcid/disconnect", {}, page="/orcid/")
     assert response.status_code == 200
+    # the confirmation names the iD that was removed (inside the site's layout)
+    assert f"Your ORCID iD ({JOSIAH})" in response.get_data(as_text=True)
     assert all(t["status"] != "active" for t in emulator.tokens(orcid=JOSIAH,
                                                                 client_id=emulator.client_id))
     response = public.get(f"/theses/{thesis.id}")

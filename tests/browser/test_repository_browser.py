@@ -153,6 +153,7 @@ def test_student_and_admin_story(live_repo, emulator, new_page, screenshot):
     screenshot(student, "10-orcid-connection")
     student.click("form.orcid-disconnect-form button")
     student.wait_for_load_state()
+    assert JOSIAH in student.locator("main").inner_text()
     screenshot(student, "11-disconnected")
     visitor.reload()
     assert visitor.locator("#author-orcid").count() == 0
