@@ -411,3 +411,35 @@ def test_deliver_command_reports_what_it_did(app, emulator, user, researcher):
     assert len(our_items(emulator, researcher["orcid"])) == 3
     out = app.test_cli_runner().invoke(args=["orcid", "deliver", "--concurrency", "0"])
     assert out.exit_code != 0 and "--concurrency" in out.output
+
+
+def test_a_duplicate_without_a_put_code_in_the_message_is_found_by_listing(
+        app, emulator, user, researcher):
+    """Older ORCID messages for 9021 do not name the put-code (API-FACTS §7)."""
+    from flask_orcid import DuplicateError
+
+    publish(app, user, "thesis:1", thesis(1, "Listed"))
+    emulator.fault(method="POST", path=r"/work$", action="apply_then_fail", status=500, count=1)
+    deliver(app)  # applied on ORCID, answer lost
+
+    def client_without_put_codes(rate_limiter):
+        client = dl.make_client(app.config, rate_limiter)
+        add_item = client.add_item
+
+        def add_item_old_message(*args, **kwargs):
+            try:
+                return add_item(*args, **kwargs)
+            except DuplicateError as exc:
+                raise DuplicateError(str(exc), status=409, error_code=9021,
+                                     existing_put_code=None) from None
+
+        client.add_item = add_item_old_message
+        return client
+
+    time.sleep(0.6)
+    emulator.reset_requests()
+    deliver(app, client_factory=client_without_put_codes)
+    works = our_items(emulator, researcher["orcid"])
+    assert len(works) == 1 and row(app, user, "thesis:1").put_code == works[0]["put_code"]
+    assert row(app, user, "thesis:1").state == "synced"
+    assert _endpoint_counts(emulator) == {"POST work": 1, "GET works": 1, "PUT work": 1}
