@@ -248,3 +248,25 @@ def test_names_from_orcid_are_escaped(repo, make_person, authorize, emulator):
     html = student.client.get("/submit/form").get_data(as_text=True)
     assert "<img src=x" not in html and "<script>x()" not in html
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
+
+
+def test_admin_sees_when_the_researcher_removed_the_thesis(repo, josiah, admin, authorize,
+                                                           emulator):
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    [work] = ours(emulator.record(JOSIAH)["works"], emulator.client_id)
+    emulator.delete_item(JOSIAH, "work", work["put_code"])
+    result = repo.test_cli_runner().invoke(args=["orcid", "sync"])
+    assert result.exit_code == 0, result.output
+    html = admin.client.get(f"/admin/theses/{thesis.id}").get_data(as_text=True)
+    assert "Removed by the researcher" in html
+    # an edit does not put it back: the researcher's choice stands
+    admin.post_form(f"/admin/theses/{thesis.id}/edit", {
+        "edit-title": "A new title", "edit-subtitle": "", "edit-abstract": "Still here.",
+        "edit-keywords": "", "edit-language": "en", "edit-embargo_until": "",
+        "edit-save": "1"}, page=f"/admin/theses/{thesis.id}")
+    deliver(repo)
+    assert ours(emulator.record(JOSIAH)["works"], emulator.client_id) == []
