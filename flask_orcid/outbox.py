@@ -467,6 +467,14 @@ class OutboxMixin:
         from . import outbox_views
         from .signals import orcid_connected
 
+        mode = app.config.get("ORCID_DELIVERY", "off")
+        if mode not in ("off", "thread"):
+            from .errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"ORCID_DELIVERY is {mode!r}; set it to 'off' (run `flask orcid deliver`) or "
+                "'thread' (deliver in a background thread of the web process)."
+            )
         state = app.extensions["orcid_outbox"] = _OutboxAppState()
         app.register_blueprint(outbox_views.bp,
                                url_prefix=app.config.get("ORCID_URL_PREFIX") or None)
@@ -485,14 +493,6 @@ class OutboxMixin:
         app.jinja_env.globals["orcid_outbox_items"] = self._items_for_template
         orcid_connected.connect(_on_connected, weak=False)
         _listen_commits(self.db)
-        mode = app.config.get("ORCID_DELIVERY", "off")
-        if mode not in ("off", "thread"):
-            from .errors import ConfigurationError
-
-            raise ConfigurationError(
-                f"ORCID_DELIVERY is {mode!r}; set it to 'off' (run `flask orcid deliver`) or "
-                "'thread' (deliver in a background thread of the web process)."
-            )
 
     def _register_outbox_commands(self, group) -> None:
         from .outbox_cli import register_commands

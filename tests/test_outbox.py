@@ -256,3 +256,10 @@ def test_items_page_in_spanish(app):
     assert "Lo que este sitio escribió en su registro de ORCID" in page
     assert "Pendiente de envío" in page and "Educación" in page and "Obra" in page
     assert "Waiting to be sent" not in page
+
+
+def test_an_unknown_delivery_mode_is_refused_at_startup(make_app):
+    from flask_orcid import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="ORCID_DELIVERY"):
+        make_app(**OFFLINE, ORCID_DELIVERY="celery")
