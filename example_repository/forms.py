@@ -188,8 +188,9 @@ class ThesisForm(FlaskForm):
             raise ValidationError(_l("The file is empty."))
         if size > limit_mb * 1024 * 1024:
             raise ValidationError(_l("The PDF is larger than %(mb)s MB.", mb=f"{limit_mb:g}"))
-        # The PDF header may follow a little junk; readers accept it within the first 1024 bytes.
-        if PDF_MAGIC not in head:
+        # Strict: the file must start with the PDF header (readers tolerate leading junk, but
+        # that is how polyglot files get in).
+        if not head.startswith(PDF_MAGIC):
             raise ValidationError(_l("This file is not a PDF. Upload your thesis as a PDF file."))
 
     def has_problems(self) -> bool:

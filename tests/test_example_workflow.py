@@ -146,6 +146,9 @@ def test_pdf_is_checked_by_content_and_size(make_repo, make_person):
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
     html = submit_thesis(student, pdf=upload(png, "thesis.pdf")).get_data(as_text=True)
     assert "This file is not a PDF" in html
+    html = submit_thesis(student, pdf=upload(b"<html>" + make_pdf(), "t.pdf")).get_data(
+        as_text=True)
+    assert "This file is not a PDF" in html  # the header must come first
     big = make_pdf() + b"%" * (110 * 1024)
     html = submit_thesis(student, pdf=upload(big)).get_data(as_text=True)
     assert "larger than 0.1 MB" in html
