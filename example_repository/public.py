@@ -154,6 +154,26 @@ def pdf(thesis_id: int):
     return response
 
 
+@bp.route("/sitemap.xml")
+def sitemap():
+    """Every published landing page, for search engines (Google Scholar's inclusion guidelines
+    ask repositories for a browse interface or a sitemap)."""
+    from xml.sax.saxutils import escape
+
+    rows = db.session.execute(
+        db.select(Thesis.id, Thesis.updated_at).where(Thesis.status == PUBLISHED)
+        .order_by(Thesis.id)
+    ).all()
+    urls = "".join(
+        f"<url><loc>{escape(url_for('public.landing', thesis_id=tid, _external=True))}</loc>"
+        f"<lastmod>{updated.date().isoformat()}</lastmod></url>"
+        for tid, updated in rows
+    )
+    body = ('<?xml version="1.0" encoding="UTF-8"?>'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>')
+    return Response(body, mimetype="application/xml")
+
+
 @bp.route("/lang/<code>")
 def set_language(code: str):
     """The language switcher: remembered in the session, and on the account when logged in."""

@@ -81,3 +81,9 @@ def test_hostile_text_stays_text(published):
     assert '<script>alert("x")' not in html and "<b>" not in html
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
     assert json.loads(block)["name"] == f"Injection {evil}"
+
+
+def test_sitemap_lists_published_landing_pages(published):
+    repo, thesis_id = published()
+    xml = repo.test_client().get("/sitemap.xml").get_data(as_text=True)
+    assert f"<loc>http://localhost/theses/{thesis_id}</loc>" in xml
