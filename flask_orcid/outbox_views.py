@@ -156,7 +156,8 @@ def admin() -> Any:
         .order_by(Item.updated_at.desc()).limit(200)
     ).all()
     events = session.scalars(
-        sa.select(Event).order_by(Event.id.desc()).limit(int(request.args.get("events", 100)))
+        sa.select(Event).order_by(Event.id.desc())
+        .limit(max(1, min(1000, request.args.get("events", 100, type=int) or 100)))
     ).all()
     return render_template(
         "orcid/admin.html",

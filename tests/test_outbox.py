@@ -178,6 +178,7 @@ def test_admin_page_is_for_admins_and_retries_parked_rows(app, admin_hook):
     _login(client, user_id, admin=True)
     page = client.get("/orcid/admin").get_data(as_text=True)
     assert 'data-state="parked">1<' in page
+    assert client.get("/orcid/admin?events=lots").status_code == 200
     assert "Invalid &lt;work type&gt;" in page and "9037" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert client.post("/orcid/admin/retry", data={"parked": "1"}).status_code == 400
