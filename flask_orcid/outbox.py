@@ -374,13 +374,14 @@ def resume_reconnected(session, models: OutboxModels, user_key: str | None = Non
     """Rows parked for a lost or insufficient connection become pending once it is active.
 
     Called on ``orcid_connected`` and at the start of every delivery pass, so rows resume
-    even if the signal was missed.
+    even if the signal was missed. Only a connection renewed after the row was parked counts
+    (a 403 for a missing scope leaves the account active: resuming at once would loop).
     """
     Item, Account = models.Item, models.Account
-    active = sa.select(Account.user_key).where(Account.status == "active")
+    renewed = sa.exists().where(Account.user_key == Item.user_key, Account.status == "active",
+                                Account.updated_at > Item.updated_at)
     stmt = sa.update(Item).where(
-        Item.state == PARKED, Item.park_reason.in_(RESUME_ON_RECONNECT),
-        Item.user_key.in_(active),
+        Item.state == PARKED, Item.park_reason.in_(RESUME_ON_RECONNECT), renewed,
     )
     if user_key is not None:
         stmt = stmt.where(Item.user_key == user_key)

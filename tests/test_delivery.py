@@ -443,3 +443,27 @@ def test_a_duplicate_without_a_put_code_in_the_message_is_found_by_listing(
     assert len(works) == 1 and row(app, user, "thesis:1").put_code == works[0]["put_code"]
     assert row(app, user, "thesis:1").state == "synced"
     assert _endpoint_counts(emulator) == {"POST work": 1, "GET works": 1, "PUT work": 1}
+
+
+def test_a_connection_without_the_update_scope_parks_without_looping(make_app, emulator,
+                                                                      tmp_path, connect):
+    emulator.limits(rate=10000, burst=10000, latency_ms=0)
+    database = sqlite_file(tmp_path)
+    narrow = make_app(SQLALCHEMY_DATABASE_URI=database, ORCID_SCOPES="/authenticate", **FAST)
+    who = new_researcher(emulator)
+    user = connect_user(narrow, connect, who)
+    publish(narrow, user, "thesis:1", thesis(1))
+    deliver(narrow)
+    parked = row(narrow, user, "thesis:1")
+    assert (parked.state, parked.park_reason, parked.error_status) == ("parked", "scope", 403)
+    emulator.reset_requests()
+    deliver(narrow)
+    assert _endpoint_counts(emulator) == {}  # parked stays parked: no request per pass
+    # the researcher connects again through a site asking for the update scope
+    full = make_app(SQLALCHEMY_DATABASE_URI=database, **FAST)
+    client = full.test_client()
+    with client.session_transaction() as sess:
+        sess["user_id"] = int(user)
+    assert connect(client, who).status_code == 302
+    deliver(full)
+    assert [w["title"] for w in our_items(emulator, who["orcid"])] == ["Thesis number 1"]
