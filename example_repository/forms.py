@@ -252,5 +252,8 @@ class AdminEditForm(FlaskForm):
     abstract = TextAreaField(_l("Abstract"), validators=[DataRequired(), Length(max=5000)])
     keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=500)])
     language = SelectField(_l("Language of the thesis"), choices=choices(THESIS_LANGUAGES))
+    department = StringField(_l("Program or department"),
+                             validators=[DataRequired(), Length(max=300)])
+    degree_date = DateField(_l("Degree date"), validators=[DataRequired()])
     embargo_until = DateField(_l("Embargo until"), validators=[Optional()])
     save = SubmitField(_l("Save changes"))

@@ -145,12 +145,18 @@ def test_edit_updates_and_withdrawal_retracts(repo, josiah, admin, authorize, em
         "edit-title": "Notes on the Analytical Engine, revised",
         "edit-subtitle": "", "edit-abstract": "A corrected abstract.",
         "edit-keywords": "computing", "edit-language": "en", "edit-embargo_until": "",
+        "edit-department": "Department of Computing", "edit-degree_date": "2024-06-15",
         "edit-save": "1"}, page=page)
     assert response.status_code == 302
     deliver(repo)
-    [after] = ours(emulator.record(JOSIAH)["works"], emulator.client_id)
+    record = emulator.record(JOSIAH)
+    [after] = ours(record["works"], emulator.client_id)
     assert after["put_code"] == before["put_code"]  # updated in place, not re-posted
     assert after["title"] == "Notes on the Analytical Engine, revised"
+    assert after["publication_date"] == "2024-06-15"
+    [degree] = ours(record["educations"], emulator.client_id)
+    assert degree["department"] == "Department of Computing"
+    assert degree["end_date"] == "2024-06-15"
 
     admin.post_form(f"/admin/theses/{thesis.id}/withdraw",
                     {"withdraw-reason": "Author's request", "withdraw-withdraw": "1"}, page=page)
@@ -264,9 +270,11 @@ def test_admin_sees_when_the_researcher_removed_the_thesis(repo, josiah, admin, 
     html = admin.client.get(f"/admin/theses/{thesis.id}").get_data(as_text=True)
     assert "Removed by the researcher" in html
     # an edit does not put it back: the researcher's choice stands
-    admin.post_form(f"/admin/theses/{thesis.id}/edit", {
+    edited = admin.post_form(f"/admin/theses/{thesis.id}/edit", {
         "edit-title": "A new title", "edit-subtitle": "", "edit-abstract": "Still here.",
         "edit-keywords": "", "edit-language": "en", "edit-embargo_until": "",
+        "edit-department": "Mathematics", "edit-degree_date": "2024-05-20",
         "edit-save": "1"}, page=f"/admin/theses/{thesis.id}")
+    assert edited.status_code == 302
     deliver(repo)
     assert ours(emulator.record(JOSIAH)["works"], emulator.client_id) == []
