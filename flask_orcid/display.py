@@ -26,10 +26,6 @@ __all__ = ["canonical_orcid_id", "orcid_uri_for", "register_jinja"]
 
 log = logging.getLogger(__name__)
 
-#: The green of ORCID's iD icon.
-ORCID_GREEN = "#A6CE39"
-
-
 def canonical_orcid_id(orcid: object) -> str | None:
     """The bare canonical iD, or None when ``orcid`` is not a valid iD.
 
@@ -74,6 +70,5 @@ def register_jinja(app: Flask) -> None:
         orcid_ngettext=i18n.ngettext,
         orcid_uri=orcid_uri_for,
         orcid_canonical=canonical_orcid_id,
-        orcid_green=ORCID_GREEN,
     )
     env.filters["orcid_uri"] = orcid_uri_for
