@@ -103,6 +103,8 @@ def _template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_wtf.csrf import generate_csrf
 
+    from flask_orcid.config import endpoints
+
     from . import models
 
     # Buttons that are not WTForms (log out) still carry Flask-WTF's CSRF token.
@@ -117,6 +119,10 @@ def _template_helpers(app: Flask) -> None:
             "institution_name": app.config["REPOSITORY_INSTITUTION_NAME"],
             "support_email": app.config["REPOSITORY_SUPPORT_EMAIL"],
             "statuses": models.STATUSES,
+            # ORCID's home in the configured environment (the emulator in the demo)
+            "orcid_home": endpoints(
+                app.config["ORCID_ENVIRONMENT"], app.config.get("ORCID_EMULATOR_URL")
+            ).registry,
         }
 
 
