@@ -335,9 +335,11 @@ class BackgroundDelivery:
     (the extension calls it after a commit that published something).
     """
 
-    def __init__(self, deliverer: Deliverer, interval: float = 5.0) -> None:
+    def __init__(self, deliverer: Deliverer, interval: float = 5.0,
+                 after_pass: Callable[[], None] | None = None) -> None:
         self.deliverer = deliverer
         self.interval = interval
+        self.after_pass = after_pass
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -358,6 +360,8 @@ class BackgroundDelivery:
         while not self._stop.is_set():
             try:
                 self.deliverer.run_once()
+                if self.after_pass is not None:
+                    self.after_pass()
             except Exception:
                 log.exception("background ORCID delivery pass failed")
             self._wake.wait(self.interval)

@@ -555,9 +555,15 @@ class OutboxMixin:
         state = app.extensions["orcid_outbox"]
         with state.lock:
             if state.background is None:
+                def revocations() -> None:
+                    # tokens ORCID could not revoke at disconnect time get another try
+                    with app.app_context():
+                        self.retry_pending_revocations(limit=50)  # type: ignore[attr-defined]
+
                 state.background = BackgroundDelivery(
                     self.deliverer(app),
-                    float(interval or app.config.get("ORCID_DELIVERY_INTERVAL", 5.0)))
+                    float(interval or app.config.get("ORCID_DELIVERY_INTERVAL", 5.0)),
+                    after_pass=revocations)
             state.background.start()
         return state.background
 
