@@ -186,13 +186,12 @@ def lift_embargoes(today: dt.date | None = None) -> list[Thesis]:
     return lifted
 
 
-def _state_name(item) -> str | None:  # noqa: ANN001 - the outbox's row
+def _state_name(item) -> str | None:  # noqa: ANN001 - the outbox's OutboxItem row
     if item is None:
         return None
-    state = getattr(item, "state", None)
-    if getattr(item, "retracted", False):
-        return "deleted" if state == "synced" else "retracted"
-    return state
+    if item.retracted:
+        return "deleted" if item.state == "synced" else "retracted"
+    return item.state
 
 
 def sync_state(thesis: Thesis) -> dict[str, object] | None:
@@ -204,8 +203,8 @@ def sync_state(thesis: Thesis) -> dict[str, object] | None:
     degree = orcid.item_state(thesis.author.key, degree_key)
     return {
         "state": _state_name(item),
-        "put_code": getattr(item, "put_code", None),
-        "error": getattr(item, "error_message", None),
+        "put_code": item.put_code,
+        "error": item.error_message,
         "degree_state": _state_name(degree),
-        "degree_put_code": getattr(degree, "put_code", None),
+        "degree_put_code": degree.put_code if degree is not None else None,
     }

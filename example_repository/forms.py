@@ -54,7 +54,6 @@ DEGREES = [
     ("mfa", _l("Master of Fine Arts (MFA)")),
 ]
 DEGREE_LABELS = {code: label for code, label in DEGREES}
-DOCTORAL = {"phd", "edd"}
 
 #: Languages a thesis may be written in (ISO 639-1, accepted by ORCID's language-code list).
 THESIS_LANGUAGES = [
