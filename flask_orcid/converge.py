@@ -115,11 +115,12 @@ class Convergence:
         self.auth_lost = False
         self.written: set[int] = set()
         self._listing: dict[tuple[str, str], int] | None = None
-        # put-codes other rows of this researcher already hold (never adopt one twice)
+        # put-codes other rows of this researcher already hold, per section (never adopt one
+        # twice; put-codes of different sections may coincide)
         Item = self.models.Item
         self.held = {
-            pc: key for pc, key in session.execute(
-                sa.select(Item.put_code, Item.key).where(
+            (kind, pc): key for kind, pc, key in session.execute(
+                sa.select(Item.kind, Item.put_code, Item.key).where(
                     Item.user_key == user_key, Item.put_code.is_not(None))
             )
         }
@@ -281,13 +282,13 @@ class Convergence:
                       message="ORCID reports this item as already added by this site, but it "
                               "could not be found on the record.")
             return
-        other = self.held.get(pc)
+        other = self.held.get((row.kind, pc))
         if other is not None and other != row.key:
             self.park(row, "adopt", ob.PARK_CONFLICT, err, 0,
                       message=f"The same identifier is already on the record as item "
                               f"{other!r}; ORCID keeps one copy per identifier.")
             return
-        self.held[pc] = row.key
+        self.held[(row.kind, pc)] = row.key
         # We cannot know what the existing copy holds without reading it; a PUT costs the
         # same one request and guarantees the record matches the desired payload.
         self.put(row, int(pc))
@@ -391,7 +392,7 @@ class Convergence:
             "error_status": None, "error_code": None, "error_message": None,
             "synced_at": utcnow(),
         }, commit=commit)
-        self.held[put_code] = row.key
+        self.held[(row.kind, put_code)] = row.key
         if ok:
             self.result.synced += 1
             self._signal("item_synced", row, put_code=put_code)
@@ -428,7 +429,7 @@ class Convergence:
         ])
         for r, pc in created:
             self.written.add(r.id)
-            self.held[pc] = r.key
+            self.held[(r.kind, pc)] = r.key
             self.result.synced += 1
             self._signal("item_synced", r, put_code=pc)
 

@@ -103,7 +103,7 @@ def reconcile(session: Session, models: OutboxModels, client, account, *,
     now = utcnow()
     free = sa.or_(Item.lease_owner.is_(None), Item.lease_expires_at < now)
     unchanged_since_read = sa.or_(Item.synced_at.is_(None), Item.synced_at < started)
-    held = {r.put_code for r in rows if r.put_code is not None}
+    held = {(r.kind, r.put_code) for r in rows if r.put_code is not None}
     for row in rows:
         summary.checked += 1
         present = ours.get(row.kind, set())
@@ -140,7 +140,7 @@ def reconcile(session: Session, models: OutboxModels, client, account, *,
                 continue
             match = next((self_ids.get(row.kind, {})[s] for s in wanted
                           if s in self_ids.get(row.kind, {})), None)
-            if match is None or match in held:
+            if match is None or (row.kind, match) in held:
                 continue
             res = session.execute(
                 sa.update(Item).where(Item.id == row.id, Item.put_code.is_(None), free)
@@ -149,7 +149,7 @@ def reconcile(session: Session, models: OutboxModels, client, account, *,
                 execution_options={"synchronize_session": False},
             )
             if res.rowcount:
-                held.add(match)
+                held.add((row.kind, match))
                 summary.adopted += 1
                 session.add(Event(item_id=row.id, user_key=user_key, orcid=orcid, kind=row.kind,
                                   key=row.key, operation="sync", outcome="adopted",
