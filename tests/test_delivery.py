@@ -467,3 +467,16 @@ def test_a_connection_without_the_update_scope_parks_without_looping(make_app, e
     assert connect(client, who).status_code == 302
     deliver(full)
     assert [w["title"] for w in our_items(emulator, who["orcid"])] == ["Thesis number 1"]
+
+
+def test_two_keys_with_the_same_identifier_never_fight_over_one_item(app, emulator, user,
+                                                                      researcher):
+    publish(app, user, "thesis:1", thesis(1, "The original"))
+    deliver(app)
+    publish(app, user, "thesis:copy", thesis(1, "Same handle, another key"))
+    deliver(app)
+    copy = row(app, user, "thesis:copy")
+    assert copy.state == "parked" and copy.park_reason == "conflict"
+    assert "'thesis:1'" in copy.error_message
+    works = our_items(emulator, researcher["orcid"])
+    assert [w["title"] for w in works] == ["The original"]
