@@ -84,12 +84,16 @@ def _remove_pdf(name: str | None) -> None:
         (_upload_dir() / name).unlink(missing_ok=True)
 
 
+#: ThesisForm fields stored as they are on the Thesis row (advisors and the PDF aside).
+THESIS_FIELDS = (
+    "given_names", "family_name", "email", "department", "institution", "title",
+    "subtitle", "abstract", "keywords", "language", "degree", "program_start",
+    "degree_date", "embargo_until",
+)
+
+
 def _apply(form: ThesisForm, thesis: Thesis) -> None:
-    for field in (
-        "given_names", "family_name", "email", "department", "institution", "title",
-        "subtitle", "abstract", "keywords", "language", "degree", "program_start",
-        "degree_date", "embargo_until",
-    ):
+    for field in THESIS_FIELDS:
         value = getattr(form, field).data
         if isinstance(value, str):
             value = value.strip()
@@ -108,14 +112,7 @@ def _apply(form: ThesisForm, thesis: Thesis) -> None:
 
 
 def _form_data(thesis: Thesis) -> dict:
-    data = {
-        field: getattr(thesis, field)
-        for field in (
-            "given_names", "family_name", "email", "department", "institution", "title",
-            "subtitle", "abstract", "keywords", "language", "degree", "program_start",
-            "degree_date", "embargo_until",
-        )
-    }
+    data = {field: getattr(thesis, field) for field in THESIS_FIELDS}
     data["advisors"] = [{"name": a.name, "orcid": a.orcid or ""} for a in thesis.advisors]
     return data
 
