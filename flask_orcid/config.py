@@ -138,6 +138,8 @@ DEFAULTS: dict[str, object] = {
     "ORCID_WORKER_MAX_RETRIES": 0,
     # burst tokens the worker leaves unused, so jitter never pushes ORCID past its burst
     "ORCID_WORKER_BURST_MARGIN": 4,
+    # delivery events (the audit log) older than this many days are deleted; None keeps all
+    "ORCID_EVENT_RETENTION_DAYS": 90,
     # signs webhook callback URLs; webhooks are refused while unset
     "ORCID_WEBHOOK_SECRET": None,
     # the site's public root for webhook callbacks (else SERVER_NAME)

@@ -158,6 +158,9 @@ class Deliverer:
             with Session(self.db.engine) as session:
                 ob.resume_reconnected(session, self.models)
                 ob.park_lost_connections(session, self.models)
+                days = self.app.config.get("ORCID_EVENT_RETENTION_DAYS")
+                if days:
+                    ob.prune_events(session, self.models, float(days))
                 session.commit()
         from .sync import process_sync_requests
 

@@ -417,6 +417,18 @@ def park_lost_connections(session, models: OutboxModels) -> int:
     return result.rowcount or 0
 
 
+def prune_events(session, models: OutboxModels, days: float) -> int:
+    """Delete event rows older than ``days``: the audit log keeps what is useful, not all."""
+    from datetime import timedelta
+
+    Event = models.Event
+    result = session.execute(
+        sa.delete(Event).where(Event.created_at < utcnow() - timedelta(days=days)),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
 def forget_user(session, models: OutboxModels, user_key: str, orcid: str | None = None) -> None:
     """Disconnect: remove everything the outbox stored for this connection (caller commits).
 

@@ -480,3 +480,33 @@ def test_two_keys_with_the_same_identifier_never_fight_over_one_item(app, emulat
     assert "'thesis:1'" in copy.error_message
     works = our_items(emulator, researcher["orcid"])
     assert [w["title"] for w in works] == ["The original"]
+
+
+def test_old_events_are_pruned_and_the_loop_keeps_delivering(app, emulator, user, researcher):
+    import threading
+
+    publish(app, user, "thesis:1", thesis(1))
+    deliver(app)
+    with app.app_context():
+        Event = orcid.outbox_models.Event
+        db.session.execute(sa.update(Event).values(
+            created_at=dl.utcnow() - dl.timedelta(days=91)))
+        db.session.commit()
+    stop = threading.Event()
+    with app.app_context():
+        deliverer = orcid.deliverer(app)
+    loop = threading.Thread(target=deliverer.run_forever, kwargs={"interval": 0.1, "stop": stop})
+    loop.start()
+    try:
+        publish(app, user, "thesis:2", thesis(2))
+        for _ in range(50):
+            if len(our_items(emulator, researcher["orcid"])) == 2:
+                break
+            time.sleep(0.1)
+        assert len(our_items(emulator, researcher["orcid"])) == 2
+    finally:
+        stop.set()
+        loop.join(5)
+    with app.app_context():
+        keys = db.session.scalars(sa.select(Event.key)).all()
+    assert keys == ["thesis:2"]  # the 91-day-old event of thesis:1 is gone
