@@ -169,6 +169,9 @@ class Deliverer:
             try:
                 total.records_synced = process_sync_requests(
                     self.app, self.db, self.models, client, owner=self.owner)
+                from .webhooks import process_unregistrations
+
+                process_unregistrations(self.db, self.models, client)
             finally:
                 total.requests += client.request_count
         threads = [threading.Thread(target=self._work, args=(total,), daemon=True,

@@ -180,6 +180,9 @@ def define_models(db: Any, Account: Any) -> OutboxModels:
         webhook_registered_at = sa.Column(sa.DateTime)
         sync_requested_at = sa.Column(sa.DateTime, index=True)
         last_synced_at = sa.Column(sa.DateTime)
+        #: set when the researcher disconnected: the worker removes the hook at ORCID, then
+        #: this row (the iD is kept only until then)
+        unregister_requested_at = sa.Column(sa.DateTime)
 
     models = OutboxModels(Item=OutboxItem, Event=OutboxEvent, RecordSync=RecordSync,
                           Account=Account)
@@ -440,7 +443,16 @@ def forget_user(session, models: OutboxModels, user_key: str, orcid: str | None 
     session.execute(sa.delete(Event).where(Event.user_key == user_key),
                     execution_options={"synchronize_session": False})
     if orcid:
-        session.execute(sa.delete(RecordSync).where(RecordSync.orcid == orcid),
+        # a registered webhook must be removed at ORCID first (by the worker, not in the
+        # researcher's request); everything else about the record goes now
+        session.execute(
+            sa.update(RecordSync).where(RecordSync.orcid == orcid,
+                                        RecordSync.webhook_url.is_not(None))
+            .values(unregister_requested_at=utcnow(), sync_requested_at=None,
+                    last_synced_at=None),
+            execution_options={"synchronize_session": False})
+        session.execute(sa.delete(RecordSync).where(RecordSync.orcid == orcid,
+                                                    RecordSync.webhook_url.is_(None)),
                         execution_options={"synchronize_session": False})
 
 

@@ -101,6 +101,7 @@ def register(app, db, models: OutboxModels, client, orcids: list[str] | None = N
                 row = session.get(RecordSync, orcid) or RecordSync(orcid=orcid)
                 row.webhook_url = url
                 row.webhook_registered_at = utcnow()
+                row.unregister_requested_at = None
                 session.add(row)
                 session.commit()
                 results.append(WebhookResult(orcid, True, created=created))
@@ -137,6 +138,43 @@ def unregister(app, db, models: OutboxModels, client, orcids: list[str] | None =
     return results
 
 
+def process_unregistrations(db, models: OutboxModels, client, limit: int = 100) -> int:
+    """Remove the hooks of disconnected records at ORCID (called by every delivery pass)."""
+    RecordSync, Account = models.RecordSync, models.Account
+    with Session(db.engine, expire_on_commit=False) as session:
+        rows = session.scalars(
+            sa.select(RecordSync).where(RecordSync.unregister_requested_at.is_not(None))
+            .order_by(RecordSync.unregister_requested_at).limit(limit)
+        ).all()
+        if not rows:
+            return 0
+        try:
+            token = _webhook_token(client)
+        except ORCIDError as exc:
+            log.warning("cannot get a /webhook token to remove old webhooks: %s",
+                        type(exc).__name__)
+            return 0
+        done = 0
+        for row in rows:
+            if session.scalar(sa.select(Account.id).where(Account.orcid == row.orcid)):
+                # connected again meanwhile: keep the hook
+                row.unregister_requested_at = None
+                session.commit()
+                continue
+            try:
+                client.unregister_webhook(row.orcid, token, row.webhook_url)
+            except NotFoundError:
+                pass
+            except ORCIDError as exc:
+                log.warning("could not remove the webhook of %s: %s", row.orcid,
+                            type(exc).__name__)
+                continue
+            session.delete(row)
+            session.commit()
+            done += 1
+        return done
+
+
 def registered(db, models: OutboxModels) -> list:
     """The callbacks we registered (ORCID offers no way to list them)."""
     RecordSync = models.RecordSync
@@ -144,7 +182,9 @@ def registered(db, models: OutboxModels) -> list:
         return session.execute(
             sa.select(RecordSync.orcid, RecordSync.webhook_registered_at,
                       RecordSync.last_synced_at)
-            .where(RecordSync.webhook_url.is_not(None)).order_by(RecordSync.orcid)
+            .where(RecordSync.webhook_url.is_not(None),
+                   RecordSync.unregister_requested_at.is_(None))
+            .order_by(RecordSync.orcid)
         ).all()
 
 
@@ -159,4 +199,12 @@ def _describe(exc: ORCIDError) -> str:
     return ", ".join(parts) + f": {exc}"
 
 
-__all__ = ["callback_url", "register", "registered", "signature", "unregister", "verify"]
+__all__ = [
+    "callback_url",
+    "process_unregistrations",
+    "register",
+    "registered",
+    "signature",
+    "unregister",
+    "verify",
+]

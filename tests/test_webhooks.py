@@ -102,3 +102,20 @@ def test_orcid_calling_back_schedules_a_sync_of_that_record(served_app, emulator
     result = deliver(app)
     assert result.records_synced == 1
     assert row(app, user, "thesis:1").state == "removed_by_researcher"
+
+
+def test_disconnecting_removes_the_webhook_through_the_worker(served_app, emulator, connect):
+    app = served_app
+    who = new_researcher(emulator)
+    user = connect_user(app, connect, who)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["orcid", "webhooks", "register"])
+    assert len(_hooks(emulator)) == 1
+    with app.app_context():
+        orcid.disconnect(user)
+    assert "0 webhook(s)." in runner.invoke(args=["orcid", "webhooks", "list"]).output
+    assert len(_hooks(emulator)) == 1  # nothing called ORCID inside the researcher's request
+    deliver(app)
+    assert _hooks(emulator) == []
+    with app.app_context():
+        assert orcid.db.session.get(orcid.outbox_models.RecordSync, who["orcid"]) is None
