@@ -144,4 +144,6 @@ DEFAULTS: dict[str, object] = {
     "ORCID_WEBHOOK_SECRET": None,
     # the site's public root for webhook callbacks (else SERVER_NAME)
     "ORCID_WEBHOOK_BASE_URL": None,
+    # register a webhook for each new connection from the delivery worker (premium members)
+    "ORCID_WEBHOOK_AUTO_REGISTER": False,
 }

@@ -146,6 +146,7 @@ class Deliverer:
         self.progress = progress
         self.signals = signals
         self._claims = itertools.count(1)
+        self._webhooks_paused_until = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -172,6 +173,7 @@ class Deliverer:
                 from .webhooks import process_unregistrations
 
                 process_unregistrations(self.db, self.models, client)
+                self._register_new_webhooks(client)
             finally:
                 total.requests += client.request_count
         threads = [threading.Thread(target=self._work, args=(total,), daemon=True,
@@ -188,6 +190,29 @@ class Deliverer:
                 with self._lock:
                     self.progress(total)
         return total
+
+    def _register_new_webhooks(self, client) -> None:
+        """With ``ORCID_WEBHOOK_AUTO_REGISTER``, new connections get their webhook here."""
+        config = self.app.config
+        if not (config.get("ORCID_WEBHOOK_AUTO_REGISTER") and config.get("ORCID_WEBHOOK_SECRET")):
+            return
+        if time.monotonic() < self._webhooks_paused_until:
+            return
+        from . import webhooks
+        from .errors import ORCIDError
+
+        orcids = webhooks.unregistered_connections(self.db, self.models)
+        if not orcids:
+            return
+        try:
+            results = webhooks.register(self.app, self.db, self.models, client, orcids)
+        except ORCIDError as exc:  # not a premium member, no address configured...
+            log.warning("webhooks could not be registered (%s); trying again in an hour",
+                        exc)
+            self._webhooks_paused_until = time.monotonic() + 3600
+            return
+        if any(not r.ok for r in results):
+            self._webhooks_paused_until = time.monotonic() + 300
 
     def run_forever(self, interval: float = 5.0, stop: threading.Event | None = None,
                     wake: threading.Event | None = None) -> None:

@@ -175,6 +175,18 @@ def process_unregistrations(db, models: OutboxModels, client, limit: int = 100) 
         return done
 
 
+def unregistered_connections(db, models: OutboxModels, limit: int = 50) -> list[str]:
+    """Active connections whose record has no webhook of ours yet."""
+    Account, RecordSync = models.Account, models.RecordSync
+    with Session(db.engine) as session:
+        return list(session.scalars(
+            sa.select(Account.orcid)
+            .outerjoin(RecordSync, RecordSync.orcid == Account.orcid)
+            .where(Account.status == "active", RecordSync.webhook_url.is_(None))
+            .order_by(Account.id).limit(limit)
+        ))
+
+
 def registered(db, models: OutboxModels) -> list:
     """The callbacks we registered (ORCID offers no way to list them)."""
     RecordSync = models.RecordSync
@@ -202,6 +214,7 @@ def _describe(exc: ORCIDError) -> str:
 __all__ = [
     "callback_url",
     "process_unregistrations",
+    "unregistered_connections",
     "register",
     "registered",
     "signature",

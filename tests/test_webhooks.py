@@ -119,3 +119,19 @@ def test_disconnecting_removes_the_webhook_through_the_worker(served_app, emulat
     assert _hooks(emulator) == []
     with app.app_context():
         assert orcid.db.session.get(orcid.outbox_models.RecordSync, who["orcid"]) is None
+
+
+def test_new_connections_get_a_webhook_from_the_worker_when_asked(served_app, emulator,
+                                                                    connect):
+    app = served_app
+    who = new_researcher(emulator)
+    connect_user(app, connect, who)
+    deliver(app)
+    assert _hooks(emulator) == []  # off by default
+    app.config["ORCID_WEBHOOK_AUTO_REGISTER"] = True
+    deliver(app)
+    assert [h["orcid"] for h in _hooks(emulator)] == [who["orcid"]]
+    emulator.reset_requests()
+    deliver(app)  # nothing new: no token request, no registration
+    assert not [e for e in emulator.requests()["log"] if "webhook" in e["path"]
+                or e["path"].startswith("/oauth")]
