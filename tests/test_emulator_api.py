@@ -511,3 +511,9 @@ def test_unknown_record_and_put_code(api, orcid_schemas):
     other = Api.__new__(Api)
     other.base, other.token = api.base.replace(CARBERRY, "0000-0001-5000-0007"), api.token
     assert other.get("/record").status_code == 404
+
+
+def test_writes_without_a_version_prefix_are_refused(api, emulator, orcid_schemas):
+    response = requests.post(f"{emulator.url}/{CARBERRY}/work", data=work_xml().encode(),
+                             timeout=10, headers=api.headers(XML, XML))
+    assert error_of(response, orcid_schemas) == (400, 9012)

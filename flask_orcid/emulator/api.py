@@ -6,6 +6,7 @@ public API from one host: an anonymous or /read-public caller sees public data o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -387,3 +388,14 @@ def missing_put_code(researcher: Researcher, token: Token, fmt: tuple[str, str],
                      section: str) -> Response:
     raise ApiError(400, 9031 if request.method == "PUT" else 9034,
                    "400 Bad Request: A put-code is required in the URL to update or delete.")
+
+
+@bp.route("/<orcid>/<path:rest>", methods=["GET", "POST", "PUT", "DELETE"])
+def unversioned(orcid: str, rest: str) -> Response:
+    """Every non-GET call needs a version prefix, except webhooks (API-FACTS §1)."""
+    if request.method == "GET" or not re.fullmatch(r"(\d{4}-){3}\d{3}[\dX]", orcid):
+        return docs.error_response(404, 9016, f"404 Not Found: /{orcid}/{rest}; the emulator "
+                                   "serves the API under /v3.0/ only.")
+    return docs.error_response(400, 9012, "400 Bad Request: Please specify the API Version "
+                               "you want to use, for example /v3.0/.",
+                               "The API version is missing.")
