@@ -236,7 +236,9 @@ def publish(session, models: OutboxModels, user_key: str, key: str, item) -> Any
 
     Validates at once (``ValidationError`` naming the field) and only adds or changes rows in
     ``session``: the caller commits. Publishing an unchanged item changes nothing.
-    Returns the row.
+    Returns the row. Two transactions publishing the same new key at the same moment: the
+    second commit fails on the unique (user_key, kind, key) constraint, as the host would
+    want for a double submission.
     """
     _check(user_key, key)
     kind = getattr(item, "kind", None)
