@@ -19,15 +19,18 @@ def _ext():
     return get_state().extension
 
 
-def _progress_printer(label: str):
+def _progress_printer(label: str, limiter=None):
+    """A progress line about once a second on stderr, for long passes."""
     started = time.monotonic()
+    before = limiter.request_count if limiter is not None else 0
 
     def show(result) -> None:
         elapsed = time.monotonic() - started
+        sent = (limiter.request_count - before) if limiter is not None else result.requests
         click.echo(
             f"{label}: {result.claimed} claimed, {result.synced} synced, {result.failed} "
             f"to retry, {result.parked} parked, {result.removed} removed by researchers, "
-            f"{result.requests or '…'} requests, {elapsed:.0f}s",
+            f"{sent} requests, {elapsed:.0f}s",
             err=True,
         )
 
@@ -45,8 +48,9 @@ def _progress_printer(label: str):
 def deliver_command(loop: bool, interval: float, concurrency: int, quiet: bool) -> None:
     """Send pending outbox items to ORCID (one pass, or --loop)."""
     ext = _ext()
-    deliverer = ext.deliverer(concurrency=concurrency,
-                              progress=None if quiet else _progress_printer("delivering"))
+    deliverer = ext.deliverer(concurrency=concurrency)
+    if not quiet:
+        deliverer.progress = _progress_printer("delivering", deliverer.rate_limiter)
     if loop:
         stop = threading.Event()
         click.echo(f"Delivering every {interval:g}s with {concurrency} thread(s); "

@@ -406,8 +406,12 @@ def test_deliver_command_reports_what_it_did(app, emulator, user, researcher):
     assert "3 item(s) handled: 0 done, 3 to retry later" in out.output
     assert "HTTP 500" in runner.invoke(args=["orcid", "status"]).output
     time.sleep(0.6)
+    emulator.limits(rate=10000, burst=10000, latency_ms=1300)  # a long pass shows progress
+    app.config["ORCID_READ_TIMEOUT"] = 5.0
     out = runner.invoke(args=["orcid", "deliver"])
+    emulator.limits(rate=10000, burst=10000, latency_ms=0)
     assert "3 item(s) handled: 3 done" in out.output and "1 request(s) to ORCID" in out.output
+    assert "delivering: " in out.stderr and "requests, 1s" in out.stderr
     assert len(our_items(emulator, researcher["orcid"])) == 3
     out = app.test_cli_runner().invoke(args=["orcid", "deliver", "--concurrency", "0"])
     assert out.exit_code != 0 and "--concurrency" in out.output
