@@ -517,3 +517,27 @@ def test_writes_without_a_version_prefix_are_refused(api, emulator, orcid_schema
     response = requests.post(f"{emulator.url}/{CARBERRY}/work", data=work_xml().encode(),
                              timeout=10, headers=api.headers(XML, XML))
     assert error_of(response, orcid_schemas) == (400, 9012)
+
+
+@pytest.mark.parametrize("email", ["maria@example.edu", "kwame@example.org"])
+def test_every_seeded_record_validates_in_xml_and_parses_in_json(emulator, orcid_schemas, email):
+    person = emulator.researcher(email)
+    public = Api(emulator, None, person["orcid"])
+    for path in ("/record", "/person", "/works", "/educations", "/employments"):
+        orcid_schemas.validate(public.get(path).content)
+        assert public.get(path, JSON).json()["path"].startswith(f"/{person['orcid']}")
+    if email.startswith("maria"):
+        root = orcid_schemas.validate(public.get("/person").content)
+        assert root.findtext(".//{http://www.orcid.org/ns/personal-details}family-name") == (
+            "García Núñez")
+
+
+def test_reset_brings_back_the_seed_state(api, emulator):
+    before = emulator.record(CARBERRY)
+    put_code_of(api.post("/work", work_xml()))
+    emulator.delete_item(CARBERRY, "education", before["educations"][0]["put_code"])
+    emulator.reset()
+    after = emulator.record(CARBERRY)
+    assert [w["title"] for w in after["works"]] == [w["title"] for w in before["works"]]
+    assert len(after["educations"]) == 1
+    assert emulator.tokens() == []

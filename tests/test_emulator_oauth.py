@@ -355,3 +355,16 @@ def _field(html: str, name: str) -> str:
     marker = f'name="{name}" value="'
     start = html.index(marker) + len(marker)
     return html[start:html.index('"', start)].replace("&amp;", "&")
+
+
+def test_prompt_login_forces_a_new_sign_in(emulator):
+    with requests.Session() as browser:
+        first = emulator.authorize(browser, authorize_url(emulator, scope="openid"),
+                                   "josiah@example.edu", "carberry-1")
+        assert exchange(emulator, code_from(first)).status_code == 200
+        skipped = browser.get(authorize_url(emulator, scope="openid"), allow_redirects=False,
+                              timeout=10)
+        assert skipped.status_code == 302  # signed in and already granted
+        forced = browser.get(authorize_url(emulator, scope="openid", prompt="login"),
+                             timeout=10)
+        assert 'id="signin-form"' in forced.text
