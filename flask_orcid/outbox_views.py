@@ -23,6 +23,7 @@ from flask import (
 from . import outbox as ob
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
+from .i18n import ngettext
 from .identifiers import is_valid_orcid_id
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,8 @@ def admin_retry() -> Any:
     n = ob.retry(ext.db.session, ext.outbox_models, parked=parked, key=key, user_key=user_key)
     ext.db.session.commit()
     ext.wake_delivery()
-    flash(f"{n} item(s) scheduled for delivery.", "orcid")
+    flash(ngettext("%(num)d item scheduled for delivery.", "%(num)d items scheduled for delivery.", n),
+          "orcid")
     return redirect(url_for("orcid_outbox.admin"))
 
 

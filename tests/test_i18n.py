@@ -121,8 +121,13 @@ def test_the_compiled_catalog_matches_the_po_file() -> None:
     """The .mo is what Flask-Babel loads: a .po edited without `pybabel compile` does nothing."""
     with MO.open("rb") as f:
         compiled = read_mo(f)
-    po = {msgid_key(m.id): m.string for m in read_catalog() if m.id}
-    mo = {msgid_key(m.id): m.string for m in compiled if m.id}
+
+    def strings(message: Any) -> tuple[str, ...]:
+        value = message.string
+        return tuple(value) if isinstance(value, tuple | list) else (value,)
+
+    po = {msgid_key(m.id): strings(m) for m in read_catalog() if m.id}
+    mo = {msgid_key(m.id): strings(m) for m in compiled if m.id}
     stale = sorted(k for k in po.keys() | mo.keys() if po.get(k) != mo.get(k))
     assert not stale, "run `pybabel compile -d flask_orcid/translations`:\n" + "\n".join(stale)
     assert "es" in LOCALES
@@ -211,22 +216,31 @@ def texts(html: str) -> list[str]:
     for el in tree.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style"):
             continue
+        if el.tag == "code":  # machine values (keys, codes), the same in every language
+            if el.tail and el.tail.strip():
+                chunks.append(" ".join(el.tail.split()))
+            continue
         for piece in (el.text, el.tail, *(el.get(a) for a in ("aria-label", "title", "alt"))):
             if piece and piece.strip():
                 chunks.append(" ".join(piece.split()))
     return chunks
 
 
-_NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|\d{4}-\d{4}-\d{4}-\d{3}[\dX]|\bORCID\b|\biD\b")
+_NOT_WORDS = re.compile(
+    r"\S+@\S+|https?://\S+|\d{4}-\d{4}-\d{4}-\d{3}[\dX]|\b(?:ORCID|iD|HTTP|ms)\b"
+)
 
 
-def english_left(english_html: str, spanish_html: str) -> list[str]:
-    """Text shown identically in the English and the Spanish page, that is made of words."""
+def english_left(english_html: str, spanish_html: str, data: tuple[str, ...] = ()) -> list[str]:
+    """Text shown identically in the English and the Spanish page, that is made of words
+    (apart from ``data``: what people entered, such as a thesis title)."""
     spanish = set(texts(spanish_html))
     return [
         chunk
         for chunk in dict.fromkeys(texts(english_html))
-        if chunk in spanish and len(re.findall(r"[A-Za-z]{2,}", _NOT_WORDS.sub(" ", chunk))) >= 1
+        if chunk in spanish
+        and chunk not in data
+        and len(re.findall(r"[A-Za-z]{2,}", _NOT_WORDS.sub(" ", chunk))) >= 1
     ]
 
 
@@ -351,3 +365,37 @@ def test_denial_page_is_spanish(make_app, make_user, login, connect, emulator) -
     assert "No ha conectado su iD de ORCID" in es and "Continuar sin ORCID" in es
     assert "¿Qué es ORCID?" in es
     assert english_left(en, es) == []
+
+
+def test_items_and_admin_pages_are_spanish(make_app, make_user, login, monkeypatch) -> None:
+    from flask import session
+
+    from .outbox_support import thesis
+    from .plugins.app import db
+    from .plugins.app import orcid as ext
+
+    app = make_app(**OFFLINE)
+    monkeypatch.setattr(ext, "_admin_checker", lambda: bool(session.get("admin")))
+    pages = {}
+    for locale in ("en", "es"):
+        user = make_user(app, email=f"{locale}@example.edu", locale=locale)
+        with app.app_context():
+            ext.publish(str(user.id), "thesis:1", thesis(1, "Über Töpfe"))
+            db.session.commit()
+            item = ext.item_state(str(user.id), "thesis:1")
+            item.state, item.park_reason, item.error_code = "parked", "rejected", 9037
+            db.session.commit()
+        client = app.test_client()
+        login(client, user)
+        with client.session_transaction() as sess:
+            sess["admin"] = True
+        items = client.get("/orcid/items")
+        admin = client.get("/orcid/admin")
+        assert items.status_code == admin.status_code == 200
+        pages[locale] = items.get_data(as_text=True), admin.get_data(as_text=True)
+    (en_items, en_admin), (es_items, es_admin) = pages["en"], pages["es"]
+    assert "Lo que este sitio escribió en su registro de ORCID" in es_items
+    assert "Envíos a ORCID" in es_admin and "Elementos que requieren atención" in es_admin
+    assert english_left(en_items, es_items, data=("Über Töpfe",)) == []
+    # the admin's event and state columns show ORCID's and the worker's codes, not prose
+    assert english_left(en_admin, es_admin, data=("Über Töpfe",)) == []
