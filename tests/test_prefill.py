@@ -519,3 +519,27 @@ def test_host_form_is_prefilled_on_get_and_keeps_what_was_submitted(connected) -
         "/thesis", data={"given_names": "Jo", "email": "", "institution": "Brown University"}
     ).get_data(as_text=True)
     assert 'value="Jo"' in page and 'value="josiah@example.edu"' not in page
+
+
+def test_a_revoked_public_token_is_replaced_once(emulator) -> None:
+    client = ORCIDClient(
+        emulator.client_id,
+        emulator.client_secret,
+        environment="emulator",
+        emulator_url=emulator.url,
+    )
+    cache = PublicTokenCache()
+    account = SimpleNamespace(
+        orcid=CARBERRY, status="active", access_token=None, has_scopes=lambda *s: False
+    )
+    try:
+        assert read_for_prefill(client, account, token_cache=cache).given_names == "Josiah"
+        client.revoke(cache.get(client))  # ORCID withdrew our two-legged token
+        emulator.reset_requests()
+        assert read_for_prefill(client, account, token_cache=cache).given_names == "Josiah"
+    finally:
+        client.close()
+    # the refused GET, one new token, the three reads
+    assert emulator.requests()["count"] == 5
+    public = emulator.tokens(client_id=emulator.client_id, grant_type="client_credentials")
+    assert [t["status"] for t in public] == ["revoked", "active"]
