@@ -166,7 +166,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 def put_code_from_location(location: str | None) -> int | None:
-    """The put-code at the end of a ``Location`` header (``…/v3.0/<iD>/work/12345``)."""
+    """The put-code at the end of a ``Location`` header (``…/v3.0/<iD>/<section>/12345``)."""
     if not location:
         return None
     match = _PUT_CODE_IN_LOCATION.search(urlsplit(location).path)

@@ -209,7 +209,7 @@ def _work_summary(element: _Element) -> WorkSummary:
 
 
 def parse_work(xml: bytes | str) -> Work:
-    """``GET /work/{put-code}`` → :class:`Work` with ``put_code`` (and visibility) set."""
+    """One work read by put-code → :class:`Work` with ``put_code`` (and visibility) set."""
     root = parse_xml(xml)
     _expect(root, ("work", "work"))
     return _work(root)

@@ -57,6 +57,8 @@ from flask_orcid.client import (
 BASE = "http://127.0.0.1:5999"
 API = f"{BASE}/v3.0"
 ORCID = "0000-0002-1825-0097"
+WORK = f"{API}/{ORCID}/work"  # the single-work endpoint
+WORK_PATH = f"/v3.0/{ORCID}/work"
 TOKEN = "f5af9f51-07e6-4332-8f1a-c0c11c1e3728"
 SECRET = "demo-secret-0001"
 CLIENT_ID = "APP-DEMO000000000001"
@@ -132,7 +134,7 @@ def education(**kw) -> Affiliation:
 
 def test_reads_send_accept_bearer_and_a_timeout_but_no_content_type(client, rsps, orcid_model_dir):
     sample = orcid_model_dir / "record_3.0/samples/read_samples/work-full-3.0.xml"
-    rsps.get(f"{API}/{ORCID}/work/733536", body=sample.read_bytes(), content_type=XML)
+    rsps.get(f"{WORK}/733536", body=sample.read_bytes(), content_type=XML)
     work = client.read_work(ORCID, TOKEN, 733536)
     assert work.title
     request = rsps.calls[0].request
@@ -146,7 +148,7 @@ def test_add_work_posts_orcid_xml_and_returns_the_put_code_from_location(client,
     rsps.post(
         f"{API}/{ORCID}/work",
         status=201,
-        headers={"Location": f"{API}/{ORCID}/work/12345"},
+        headers={"Location": f"{WORK}/12345"},
     )
     assert client.add_work(ORCID, TOKEN, thesis()) == 12345
     request = rsps.calls[0].request
@@ -175,9 +177,10 @@ def test_created_without_location_is_an_error_not_a_silent_none(client, rsps):
 @pytest.mark.parametrize(
     ("location", "expected"),
     [
-        (f"https://api.orcid.org/v3.0/{ORCID}/work/12345", 12345),
+        (f"{WORK}/12345", 12345),
+        (f"https://api.orcid.org/v3.0/{ORCID}/education/54563", 54563),
         (f"https://api.sandbox.orcid.org/v3.0/{ORCID}/employment/7/", 7),
-        (f"/v3.0/{ORCID}/work/987654321?x=1", 987654321),
+        (f"{WORK_PATH}/987654321?x=1", 987654321),
         (f"https://api.orcid.org/v3.0/{ORCID}/work", None),
         ("", None),
         (None, None),
@@ -188,14 +191,14 @@ def test_put_code_from_location(location, expected):
 
 
 def test_update_puts_the_put_code_in_url_and_body(client, rsps):
-    rsps.put(f"{API}/{ORCID}/work/55", status=200, body=b"", content_type=XML)
+    rsps.put(f"{WORK}/55", status=200, body=b"", content_type=XML)
     client.update_item(ORCID, TOKEN, thesis(), 55)
     body = etree.fromstring(rsps.calls[0].request.body)
     assert body.get("put-code") == "55"
 
 
 def test_delete_by_kind_and_put_code(client, rsps):
-    rsps.delete(f"{API}/{ORCID}/work/55", status=204)
+    rsps.delete(f"{WORK}/55", status=204)
     rsps.delete(f"{API}/{ORCID}/employment/77", status=204)
     client.delete_item(ORCID, TOKEN, "work", 55)
     client.delete_item(ORCID, TOKEN, "employment", 77)
@@ -569,7 +572,7 @@ def test_timeouts_become_orcid_timeout_after_retries(client, rsps):
 
 
 def test_connection_errors_become_transport_errors(client, rsps):
-    rsps.delete(f"{API}/{ORCID}/work/5", body=requests.exceptions.ConnectionError("refused"))
+    rsps.delete(f"{WORK}/5", body=requests.exceptions.ConnectionError("refused"))
     with pytest.raises(TransportError) as info:
         client.delete_work(ORCID, TOKEN, 5)
     assert not isinstance(info.value, ORCIDTimeout)
@@ -595,12 +598,12 @@ def test_a_real_unreachable_port_is_a_transport_error():
 def test_on_response_sees_every_attempt(client, rsps):
     seen: list[CallInfo] = []
     client.on_response = seen.append
-    rsps.put(f"{API}/{ORCID}/work/3", status=504)
-    rsps.put(f"{API}/{ORCID}/work/3", status=200, body=b"", content_type=XML)
+    rsps.put(f"{WORK}/3", status=504)
+    rsps.put(f"{WORK}/3", status=200, body=b"", content_type=XML)
     client.update_work(ORCID, TOKEN, 3, thesis())
     assert [(i.method, i.operation, i.url_path, i.status) for i in seen] == [
-        ("PUT", "update_work", f"/v3.0/{ORCID}/work/3", 504),
-        ("PUT", "update_work", f"/v3.0/{ORCID}/work/3", 200),
+        ("PUT", "update_work", f"{WORK_PATH}/3", 504),
+        ("PUT", "update_work", f"{WORK_PATH}/3", 200),
     ]
     assert all(i.duration_ms >= 0 for i in seen)
 
@@ -613,7 +616,7 @@ def test_a_shared_rate_limiter_counts_both_clients(rsps):
         )
         for _ in range(2)
     )
-    rsps.delete(f"{API}/{ORCID}/work/1", status=204)
+    rsps.delete(f"{WORK}/1", status=204)
     one.delete_work(ORCID, TOKEN, 1)
     two.delete_work(ORCID, TOKEN, 1)
     two.delete_work(ORCID, TOKEN, 1)

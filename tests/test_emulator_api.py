@@ -79,6 +79,11 @@ def samples(orcid_model_dir) -> Path:
     return orcid_model_dir / "record_3.0" / "samples" / "write_samples"
 
 
+def item_path(section: str, put_code: int | str) -> str:
+    """The path of one item under the API fixture's record (``/{section}/{put-code}``)."""
+    return f"/{section}/{put_code}"
+
+
 def put_code_of(response: requests.Response) -> int:
     assert response.status_code == 201, response.text
     assert response.content == b""
@@ -299,21 +304,21 @@ def test_json_errors_come_back_as_json(api):
 def test_put_updates_and_delete_removes(api, orcid_schemas, emulator):
     put_code = put_code_of(api.post("/work", work_xml()))
     changed = work_xml(title="A better title", attrs=f'put-code="{put_code}"')
-    response = api.put(f"/work/{put_code}", changed)
+    response = api.put(item_path("work", put_code), changed)
     assert response.status_code == 200
     root = orcid_schemas.validate(response.content)
     assert root.findtext("work:title/common:title", namespaces=NS) == "A better title"
     assert emulator.record(CARBERRY)["works"][-1]["title"] == "A better title"
-    assert api.delete(f"/work/{put_code}").status_code == 204
-    assert error_of(api.get(f"/work/{put_code}"), orcid_schemas) == (404, 9016)
-    assert error_of(api.delete(f"/work/{put_code}"), orcid_schemas) == (404, 9016)
+    assert api.delete(item_path("work", put_code)).status_code == 204
+    assert error_of(api.get(item_path("work", put_code)), orcid_schemas) == (404, 9016)
+    assert error_of(api.delete(item_path("work", put_code)), orcid_schemas) == (404, 9016)
 
 
 def test_put_code_must_match(api, orcid_schemas):
     put_code = put_code_of(api.post("/work", work_xml()))
-    assert error_of(api.put(f"/work/{put_code}", work_xml()), orcid_schemas) == (400, 9019)
+    assert error_of(api.put(item_path("work", put_code), work_xml()), orcid_schemas) == (400, 9019)
     other = work_xml(attrs=f'put-code="{put_code + 1}"')
-    assert error_of(api.put(f"/work/{put_code}", other), orcid_schemas) == (400, 9019)
+    assert error_of(api.put(item_path("work", put_code), other), orcid_schemas) == (400, 9019)
 
 
 def test_cannot_touch_items_of_another_source(api, emulator, orcid_schemas):
@@ -321,18 +326,18 @@ def test_cannot_touch_items_of_another_source(api, emulator, orcid_schemas):
                     if w["source_client_id"] != emulator.client_id)
     pc = crossref["put_code"]
     body = work_xml(attrs=f'put-code="{pc}"')
-    assert error_of(api.put(f"/work/{pc}", body), orcid_schemas) == (403, 9010)
-    assert error_of(api.delete(f"/work/{pc}"), orcid_schemas) == (403, 9010)
+    assert error_of(api.put(item_path("work", pc), body), orcid_schemas) == (403, 9010)
+    assert error_of(api.delete(item_path("work", pc)), orcid_schemas) == (403, 9010)
 
 
 def test_visibility_cannot_be_changed(api, orcid_schemas):
     put_code = put_code_of(api.post("/work", work_xml(attrs='visibility="private"')))
-    root = orcid_schemas.validate(api.get(f"/work/{put_code}").content)
+    root = orcid_schemas.validate(api.get(item_path("work", put_code)).content)
     assert root.get("visibility") == "public"  # the researcher's default, not what was sent
     body = work_xml(attrs=f'put-code="{put_code}" visibility="private"')
-    assert error_of(api.put(f"/work/{put_code}", body), orcid_schemas) == (403, 9035)
+    assert error_of(api.put(item_path("work", put_code), body), orcid_schemas) == (403, 9035)
     same = work_xml(attrs=f'put-code="{put_code}" visibility="public"')
-    assert api.put(f"/work/{put_code}", same).status_code == 200
+    assert api.put(item_path("work", put_code), same).status_code == 200
 
 
 def test_visibility_on_post_is_the_researchers_default(emulator):
@@ -507,7 +512,7 @@ def test_dates_have_no_trailing_whitespace(api):
 
 
 def test_unknown_record_and_put_code(api, orcid_schemas):
-    assert error_of(api.get("/work/424242"), orcid_schemas) == (404, 9016)
+    assert error_of(api.get(item_path("work", 424242)), orcid_schemas) == (404, 9016)
     other = Api.__new__(Api)
     other.base, other.token = api.base.replace(CARBERRY, "0000-0001-5000-0007"), api.token
     assert other.get("/record").status_code == 404

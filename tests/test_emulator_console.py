@@ -26,6 +26,10 @@ def sign_in(emulator, browser: requests.Session, email: str, password: str) -> s
     return response.text
 
 
+def console_delete_url(emulator, section: str, put_code) -> str:
+    return f"{emulator.url}/console/{section}/{put_code}/delete"
+
+
 def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
@@ -75,7 +79,7 @@ def test_console_shows_the_record_and_deletes_an_item(emulator):
         assert "The Psychoceramics of Cracked Pots" in page
         assert "Brown University" in page
         work = emulator.record(CARBERRY)["works"][0]
-        response = browser.post(f"{emulator.url}/console/work/{work['put_code']}/delete",
+        response = browser.post(console_delete_url(emulator, "work", work["put_code"]),
                                 data={"csrf_token": _csrf(page)}, timeout=10)
         assert response.status_code == 200
     assert work["put_code"] not in [w["put_code"] for w in emulator.record(CARBERRY)["works"]]
@@ -100,7 +104,7 @@ def test_console_refuses_a_forged_delete(emulator):
     with requests.Session() as browser:
         sign_in(emulator, browser, "josiah@example.edu", "carberry-1")
         work = emulator.record(CARBERRY)["works"][0]
-        response = browser.post(f"{emulator.url}/console/work/{work['put_code']}/delete",
+        response = browser.post(console_delete_url(emulator, "work", work["put_code"]),
                                 data={"csrf_token": "forged"}, timeout=10)
     assert response.status_code == 400
     assert work["put_code"] in [w["put_code"] for w in emulator.record(CARBERRY)["works"]]

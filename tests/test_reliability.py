@@ -110,11 +110,11 @@ def test_fault_matrix_300_items_30_researchers(make_app, emulator, connect, tmp_
             orcid.retract(user, "thesis:8")
         db.session.commit()
     for spec in [
-        dict(method="PUT", path=r"/work/\d+$", action="status", status=503, count=3),
-        dict(method="PUT", path=r"/work/\d+$", action="apply_then_fail", status=500, count=2),
-        dict(method="DELETE", path=r"/work/\d+$", action="apply_then_fail", then="drop",
+        dict(method="PUT", path=r"/(work)/\d+$", action="status", status=503, count=3),
+        dict(method="PUT", path=r"/(work)/\d+$", action="apply_then_fail", status=500, count=2),
+        dict(method="DELETE", path=r"/(work)/\d+$", action="apply_then_fail", then="drop",
              count=2),
-        dict(method="DELETE", path=r"/work/\d+$", action="status", status=500, count=2),
+        dict(method="DELETE", path=r"/(work)/\d+$", action="status", status=500, count=2),
     ]:
         emulator.fault(**spec)
     _deliver_until_settled(app, time.monotonic() + 20, concurrency=3)
