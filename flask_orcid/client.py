@@ -71,6 +71,7 @@ from .model import (
     parse_works_bulk_read,
 )
 from .ratelimit import RateLimiter
+from .vocabulary import SECTION_PLURALS
 from .xml_writer import works_bulk_xml
 
 log = logging.getLogger(__name__)
@@ -79,15 +80,7 @@ ORCID_XML = "application/vnd.orcid+xml"
 JSON = "application/json"
 
 #: Affiliation sections (singular, as in item paths) and their plural summary paths.
-AFFILIATION_SECTIONS: dict[str, str] = {
-    "education": "educations",
-    "employment": "employments",
-    "qualification": "qualifications",
-    "distinction": "distinctions",
-    "invited-position": "invited-positions",
-    "membership": "memberships",
-    "service": "services",
-}
+AFFILIATION_SECTIONS: dict[str, str] = SECTION_PLURALS
 
 #: ORCID refuses more than 100 works per bulk call (API-FACTS §4).
 MAX_BULK = 100

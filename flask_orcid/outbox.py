@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .errors import ValidationError
+from .vocabulary import AFFILIATION_SECTIONS
 
 #: Row states.
 PENDING = "pending"
@@ -41,15 +42,6 @@ PARK_GAVE_UP = "gave_up"
 PARK_CONFLICT = "conflict"
 RESUME_ON_RECONNECT = (PARK_AUTH, PARK_SCOPE)
 
-AFFILIATION_SECTIONS = (
-    "education",
-    "employment",
-    "qualification",
-    "distinction",
-    "invited-position",
-    "membership",
-    "service",
-)
 
 
 def utcnow() -> datetime:
