@@ -16,10 +16,14 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException
 
+from . import api, authorize, control, faults, tokens, webhooks
+from .formats import error_response
+from .i18n import current_lang, translate
 from .runtime import Emulator, csrf_token
+from .seed import ORGS, seed
 from .state import EmulatorState
 
 __all__ = ["create_app", "DEFAULT_CONFIG"]
@@ -46,11 +50,27 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the emulator app. ``config`` overrides :data:`DEFAULT_CONFIG` and Flask keys."""
-    from . import api, control, faults, oauth, webhooks
-    from .i18n import current_lang, translate
-    from .seed import seed
-
     app = Flask(__name__)
+    _configure(app, config)
+    em = Emulator(_load_state(app), app.config)
+    app.extensions["orcid_emulator"] = em
+    dispatcher = webhooks.Dispatcher(app, em)
+    em.webhooks = dispatcher
+    em.state.listeners.append(dispatcher.notify)
+    _install_templates(app)
+    faults.install(app)
+    app.register_blueprint(authorize.bp)
+    app.register_blueprint(tokens.bp)
+    app.register_blueprint(control.bp)
+    app.register_blueprint(control.console_bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(webhooks.bp)
+    _install_errors(app)
+    app.add_url_rule("/", "index", _index)
+    return app
+
+
+def _configure(app: Flask, config: dict[str, Any] | None) -> None:
     app.config.update(DEFAULT_CONFIG)
     app.config.update(
         SECRET_KEY=secrets.token_hex(32),
@@ -65,6 +85,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+
+def _load_state(app: Flask) -> EmulatorState:
+    """The persisted state, else the seed (unless ``EMULATOR_SEED`` is off)."""
     clock = app.config.get("EMULATOR_CLOCK") or time.time
     state = EmulatorState(clock=lambda: (app.config.get("EMULATOR_CLOCK") or clock)(),
                           db_path=app.config.get("EMULATOR_DB"))
@@ -72,51 +95,39 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         seed(state)
         state.save()
     elif not state.orgs:
-        from .seed import ORGS
-
         state.orgs = dict(ORGS)
-    em = Emulator(state, app.config)
-    app.extensions["orcid_emulator"] = em
-    em.webhooks = webhooks.Dispatcher(app, em)
-    state.listeners.append(em.webhooks.notify)
+    return state
 
-    def lang_query(lang: str) -> str:
-        args = request.args.to_dict()
-        args["lang"] = lang
-        return urlencode(args)
 
-    def register_query(next_query: str, email: str) -> str:
-        return urlencode({"next_query": next_query, "email": email})
+def _lang_query(lang: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return urlencode(args)
 
+
+def _register_query(next_query: str, email: str) -> str:
+    return urlencode({"next_query": next_query, "email": email})
+
+
+def _install_templates(app: Flask) -> None:
     app.jinja_env.globals.update(
-        t=translate, lang=current_lang, csrf_token=csrf_token, lang_query=lang_query,
-        register_query=register_query,
+        t=translate, lang=current_lang, csrf_token=csrf_token, lang_query=_lang_query,
+        register_query=_register_query,
     )
 
-    faults.install(app)
-    app.register_blueprint(oauth.bp)
-    app.register_blueprint(control.bp)
-    app.register_blueprint(control.console_bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(webhooks.bp)
 
+def _install_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
         if request.path.startswith("/_emulator/"):
             return jsonify({"error": exc.name, "description": exc.description}), status
         if faults.is_api_path(request.path):
-            from .documents import error_response
-
             return error_response(status, 9001 if status < 500 else 9008, str(exc.description))
         if exc.description == "csrf":
-            return oauth.error_page("invalid_request", translate("csrf_failed"), 400)
-        return oauth.error_page(exc.name, str(exc.description), status)
+            return authorize.error_page("invalid_request", translate("csrf_failed"), 400)
+        return authorize.error_page(exc.name, str(exc.description), status)
 
-    @app.route("/")
-    def index() -> Any:
-        from flask import redirect
 
-        return redirect("/signin", code=302)
-
-    return app
+def _index() -> Any:
+    return redirect("/signin", code=302)

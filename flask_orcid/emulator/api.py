@@ -10,9 +10,44 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
-from . import documents as docs
+from .formats import (
+    Denied,
+    api_error_response,
+    error_response,
+    json_response,
+    oauth_json,
+    request_format,
+    response_format,
+    xml_response,
+)
+from .parsing import (
+    affiliation_from_json,
+    affiliation_from_xml,
+    bulk_from_json,
+    bulk_from_xml,
+    parse_json,
+    parse_xml,
+    work_from_json,
+    work_from_xml,
+)
+from .render_affiliation import (
+    affiliation_json,
+    affiliation_xml,
+    affiliations_json,
+    affiliations_xml,
+)
+from .render_common import View
+from .render_record import (
+    activities_json,
+    activities_xml,
+    person_json,
+    person_xml,
+    record_json,
+    record_xml,
+)
+from .render_work import bulk_json, bulk_xml, work_json, work_xml, works_json, works_xml
 from .rules import ApiError, self_keys, validate_affiliation, validate_work
 from .runtime import state
 from .state import AFFILIATION_SECTIONS, PLURALS, SECTIONS, Item, Researcher, Token
@@ -21,18 +56,6 @@ bp = Blueprint("api", __name__)
 
 MAX_WORKS = 10000
 MAX_BULK = 100
-
-
-class Denied(Exception):
-    def __init__(self, response: Response):
-        super().__init__("denied")
-        self.response = response
-
-
-def _oauth_json(status: int, error: str, description: str) -> Response:
-    response = jsonify({"error": error, "error_description": description})
-    response.status_code = status
-    return response
 
 
 def _bearer() -> str | None:
@@ -48,8 +71,8 @@ def authenticate(orcid: str, write: bool) -> Token | None:
     value = _bearer()
     if value is None:
         if write:
-            raise Denied(_oauth_json(401, "unauthorized",
-                                     "Full authentication is required to access this resource"))
+            raise Denied(oauth_json(401, "unauthorized",
+                                    "Full authentication is required to access this resource"))
         return None
     token = st.find_token(value)
     status = st.token_status(token) if token is not None else None
@@ -57,19 +80,19 @@ def authenticate(orcid: str, write: bool) -> Token | None:
     usable = status == "active" or (status == "user_revoked" and request.method == "DELETE")
     if token is None or not usable:
         # ORCID echoes the token back in the description (API-FACTS §7).
-        raise Denied(_oauth_json(401, "invalid_token", f"Invalid access token: {value}"))
+        raise Denied(oauth_json(401, "invalid_token", f"Invalid access token: {value}"))
     if write:
         if token.orcid is None or "/activities/update" not in token.scopes:
-            raise Denied(_oauth_json(403, "forbidden",
-                                     "Access is denied: the token lacks the /activities/update "
-                                     "scope for this record."))
+            raise Denied(oauth_json(403, "forbidden",
+                                    "Access is denied: the token lacks the /activities/update "
+                                    "scope for this record."))
         if token.orcid != orcid:
             raise ApiError(401, 9017, "401 Unauthorized: The client application is not "
                            f"authorized for this ORCID record (full method: {request.path}).",
                            "The client application is not authorized.")
     elif token.orcid is None and "/read-public" not in token.scopes:
-        raise Denied(_oauth_json(403, "forbidden", "Access is denied: the token lacks a read "
-                                 "scope."))
+        raise Denied(oauth_json(403, "forbidden", "Access is denied: the token lacks a read "
+                                "scope."))
     return token
 
 
@@ -81,10 +104,12 @@ def researcher_or_404(orcid: str) -> Researcher:
     return researcher
 
 
-def make_view(researcher: Researcher, token: Token | None) -> docs.View:
-    own = token is not None and token.orcid == researcher.orcid
-    limited = own and "/read-limited" in token.scopes
-    client_id = token.client_id if own else None
+def make_view(researcher: Researcher, token: Token | None) -> View:
+    limited = False
+    client_id: str | None = None
+    if token is not None and token.orcid == researcher.orcid:  # the record's own token
+        limited = "/read-limited" in token.scopes
+        client_id = token.client_id
 
     def visible(item: Item) -> bool:
         if item.visibility == "public":
@@ -93,7 +118,7 @@ def make_view(researcher: Researcher, token: Token | None) -> docs.View:
             return True  # a source always sees what it added
         return limited and item.visibility in ("limited", "registered-only")
 
-    return docs.View(researcher, visible, limited, request.host, request.host_url.rstrip("/"))
+    return View(researcher, visible, limited, request.host, request.host_url.rstrip("/"))
 
 
 def api_call(write: bool = False) -> Callable:
@@ -101,7 +126,7 @@ def api_call(write: bool = False) -> Callable:
 
     def decorator(fn: Callable) -> Callable:
         def wrapper(orcid: str, **kwargs: Any) -> Response:
-            fmt = docs.response_format()
+            fmt = response_format()
             if fmt is None:
                 return Response("Not Acceptable", status=406, mimetype="text/plain")
             try:
@@ -113,7 +138,7 @@ def api_call(write: bool = False) -> Callable:
             except Denied as exc:
                 return exc.response
             except ApiError as exc:
-                return docs.api_error_response(exc)
+                return api_error_response(exc)
 
         wrapper.__name__ = fn.__name__
         return wrapper
@@ -125,25 +150,25 @@ def _render(fmt: tuple[str, str], xml_fn: Callable, json_fn: Callable, *args: An
             status: int = 200) -> Response:
     kind, media = fmt
     if kind == "json":
-        return docs.json_response(json_fn(*args), media, status)
-    return docs.xml_response(xml_fn(*args), media, status)
+        return json_response(json_fn(*args), media, status)
+    return xml_response(xml_fn(*args), media, status)
 
 
 def _body_document(section: str) -> tuple[dict[str, Any], int | None, str | None]:
-    kind = docs.request_format()
+    kind = request_format()
     if kind is None:
         raise ApiError(415, 9001, "415 Unsupported Media Type: send Content-Type "
                        "application/vnd.orcid+xml or application/vnd.orcid+json.")
     body = request.get_data(cache=False)
     if kind == "xml":
-        root = docs.parse_xml(body)
+        root = parse_xml(body)
         if section == "work":
-            return docs.work_from_xml(root)
-        return docs.affiliation_from_xml(section, root)
-    doc = docs.parse_json(body)
+            return work_from_xml(root)
+        return affiliation_from_xml(section, root)
+    doc = parse_json(body)
     if section == "work":
-        return docs.work_from_json(doc)
-    return docs.affiliation_from_json(doc)
+        return work_from_json(doc)
+    return affiliation_from_json(doc)
 
 
 def _check(section: str, data: dict[str, Any]) -> None:
@@ -210,7 +235,7 @@ def _find(researcher: Researcher, section: str, put_code: int) -> Item:
     return item
 
 
-def _readable(item: Item, view: docs.View) -> Item:
+def _readable(item: Item, view: View) -> Item:
     if not view.visible(item):
         raise ApiError(403, 9013 if item.visibility == "private" else 9038,
                        f"403 Forbidden: The item {item.put_code} is not visible to you.",
@@ -223,25 +248,25 @@ def _readable(item: Item, view: docs.View) -> Item:
 @bp.route("/v3.0/<orcid>", methods=["GET"], endpoint="record_root")
 @api_call()
 def record(researcher: Researcher, token: Token | None, fmt: tuple[str, str]) -> Response:
-    return _render(fmt, docs.record_xml, docs.record_json, make_view(researcher, token))
+    return _render(fmt, record_xml, record_json, make_view(researcher, token))
 
 
 @bp.route("/v3.0/<orcid>/person", methods=["GET"])
 @api_call()
 def person(researcher: Researcher, token: Token | None, fmt: tuple[str, str]) -> Response:
-    return _render(fmt, docs.person_xml, docs.person_json, make_view(researcher, token))
+    return _render(fmt, person_xml, person_json, make_view(researcher, token))
 
 
 @bp.route("/v3.0/<orcid>/activities", methods=["GET"])
 @api_call()
 def activities(researcher: Researcher, token: Token | None, fmt: tuple[str, str]) -> Response:
-    return _render(fmt, docs.activities_xml, docs.activities_json, make_view(researcher, token))
+    return _render(fmt, activities_xml, activities_json, make_view(researcher, token))
 
 
 @bp.route("/v3.0/<orcid>/works", methods=["GET"])
 @api_call()
 def works(researcher: Researcher, token: Token | None, fmt: tuple[str, str]) -> Response:
-    return _render(fmt, docs.works_xml, docs.works_json, make_view(researcher, token))
+    return _render(fmt, works_xml, works_json, make_view(researcher, token))
 
 
 @bp.route("/v3.0/<orcid>/works/<codes>", methods=["GET"])
@@ -261,16 +286,16 @@ def works_bulk_read(researcher: Researcher, token: Token | None, fmt: tuple[str,
             entries.append(_readable(_find(researcher, "work", int(part)), view))
         except ApiError as exc:
             entries.append(exc)
-    return _render(fmt, docs.bulk_xml, docs.bulk_json, entries, view)
+    return _render(fmt, bulk_xml, bulk_json, entries, view)
 
 
-def _plural_read(plural: str):
+def _plural_read(plural: str) -> Callable[..., Response]:
     section = PLURALS[plural]
 
     def read(researcher: Researcher, token: Token | None, fmt: tuple[str, str]) -> Response:
         view = make_view(researcher, token)
-        return _render(fmt, lambda: docs.affiliations_xml(section, view),
-                       lambda: docs.affiliations_json(section, view))
+        return _render(fmt, lambda: affiliations_xml(section, view),
+                       lambda: affiliations_json(section, view))
 
     read.__name__ = f"read_{plural.replace('-', '_')}"
     return api_call()(read)
@@ -290,8 +315,8 @@ def read_item(researcher: Researcher, token: Token | None, fmt: tuple[str, str],
     view = make_view(researcher, token)
     item = _readable(_find(researcher, section, put_code), view)
     if section == "work":
-        return _render(fmt, docs.work_xml, docs.work_json, item, view)
-    return _render(fmt, docs.affiliation_xml, docs.affiliation_json, item, view)
+        return _render(fmt, work_xml, work_json, item, view)
+    return _render(fmt, affiliation_xml, affiliation_json, item, view)
 
 
 def _known(section: str) -> None:
@@ -316,13 +341,13 @@ def create(researcher: Researcher, token: Token, fmt: tuple[str, str], section: 
 
 
 def _bulk_create(researcher: Researcher, token: Token, fmt: tuple[str, str]) -> Response:
-    kind = docs.request_format()
+    kind = request_format()
     if kind is None:
         raise ApiError(415, 9001, "415 Unsupported Media Type: send Content-Type "
                        "application/vnd.orcid+xml or application/vnd.orcid+json.")
     body = request.get_data(cache=False)
-    slots: list[Any] = (docs.bulk_from_xml(docs.parse_xml(body)) if kind == "xml"
-                        else docs.bulk_from_json(docs.parse_json(body)))
+    slots: list[Any] = (bulk_from_xml(parse_xml(body)) if kind == "xml"
+                        else bulk_from_json(parse_json(body)))
     if len(slots) > MAX_BULK:
         raise ApiError(400, 9006, "400 Bad Request: You are allowed to add up to 100 elements "
                        "per request.", "Too many works in one request.")
@@ -330,14 +355,14 @@ def _bulk_create(researcher: Researcher, token: Token, fmt: tuple[str, str]) -> 
     for slot in slots:
         # Bulk is not atomic: each slot gets its work or its error (API-FACTS §4).
         try:
-            data, put_code, _vis = (docs.work_from_xml(slot) if kind == "xml"
-                                    else docs.work_from_json(slot))
+            data, put_code, _vis = (work_from_xml(slot) if kind == "xml"
+                                    else work_from_json(slot))
             entries.append(_create(researcher, token, "work", data, put_code))
         except ApiError as exc:
             entries.append(exc)
     if any(isinstance(e, Item) for e in entries):
         state().record_changed(researcher.orcid)
-    return _render(fmt, docs.bulk_xml, docs.bulk_json, entries, make_view(researcher, token))
+    return _render(fmt, bulk_xml, bulk_json, entries, make_view(researcher, token))
 
 
 @bp.route("/v3.0/<orcid>/<section>/<int:put_code>", methods=["PUT"])
@@ -364,8 +389,8 @@ def update(researcher: Researcher, token: Token, fmt: tuple[str, str], section: 
     state().record_changed(researcher.orcid)
     view = make_view(researcher, token)
     if section == "work":
-        return _render(fmt, docs.work_xml, docs.work_json, item, view)
-    return _render(fmt, docs.affiliation_xml, docs.affiliation_json, item, view)
+        return _render(fmt, work_xml, work_json, item, view)
+    return _render(fmt, affiliation_xml, affiliation_json, item, view)
 
 
 @bp.route("/v3.0/<orcid>/<section>/<int:put_code>", methods=["DELETE"])
@@ -394,8 +419,8 @@ def missing_put_code(researcher: Researcher, token: Token, fmt: tuple[str, str],
 def unversioned(orcid: str, rest: str) -> Response:
     """Every non-GET call needs a version prefix, except webhooks (API-FACTS §1)."""
     if request.method == "GET" or not re.fullmatch(r"(\d{4}-){3}\d{3}[\dX]", orcid):
-        return docs.error_response(404, 9016, f"404 Not Found: /{orcid}/{rest}; the emulator "
-                                   "serves the API under /v3.0/ only.")
-    return docs.error_response(400, 9012, "400 Bad Request: Please specify the API Version "
-                               "you want to use, for example /v3.0/.",
-                               "The API version is missing.")
+        return error_response(404, 9016, f"404 Not Found: /{orcid}/{rest}; the emulator "
+                              "serves the API under /v3.0/ only.")
+    return error_response(400, 9012, "400 Bad Request: Please specify the API Version "
+                          "you want to use, for example /v3.0/.",
+                          "The API version is missing.")

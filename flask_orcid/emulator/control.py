@@ -7,13 +7,15 @@ and turn the knobs (rate limit, latency, faults, clock). Token values are never 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
+from .authorize import signed_in
 from .i18n import translate
-from .oauth import signed_in
 from .runtime import check_csrf, emulator, state
+from .seed import seed
 from .state import AFFILIATION_SECTIONS, SECTIONS, Fault, Item
 
 bp = Blueprint("control", __name__)
@@ -128,8 +130,6 @@ def researcher_delete(orcid: str, section: str, put_code: int) -> bool:
 # -- /_emulator/ ---------------------------------------------------------------------------------
 @bp.route("/_emulator/reset", methods=["POST"])
 def reset() -> Response:
-    from .seed import seed
-
     st = state()
     em = emulator()
     with st.lock:
@@ -263,8 +263,6 @@ def faults() -> Response:
 
 @bp.route("/_emulator/faults", methods=["POST"])
 def add_fault() -> Response:
-    import re
-
     data = request.get_json(silent=True) or {}
     action = data.get("action", "status")
     if action not in ("status", "hang", "drop", "apply_then_fail"):

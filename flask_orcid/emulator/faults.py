@@ -15,6 +15,7 @@ import time
 
 from flask import Flask, Response, g, request
 
+from .formats import error_response
 from .runtime import emulator
 from .state import Fault
 
@@ -54,8 +55,6 @@ def _take_fault() -> Fault | None:
 
 
 def _failure(status: int, retry_after: int | None = None) -> Response:
-    from .documents import error_response
-
     if status == 503:
         response = Response(
             "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",

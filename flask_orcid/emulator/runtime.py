@@ -8,12 +8,22 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from flask import abort, current_app, session
 from joserfc.jwk import RSAKey
 
 from .state import EmulatorState, Limits
+
+
+class WebhookSender(Protocol):
+    """What the app needs from the webhook dispatcher (``webhooks.Dispatcher``)."""
+
+    def notify(self, orcid: str) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def deliveries(self) -> list[dict[str, Any]]: ...
 
 
 class TokenBucket:
@@ -45,8 +55,8 @@ class RequestStats:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     count: int = 0
-    by_endpoint: Counter = field(default_factory=Counter)
-    log: deque = field(default_factory=lambda: deque(maxlen=500))
+    by_endpoint: Counter[str] = field(default_factory=Counter)
+    log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=500))
 
     def record(self, method: str, path: str, endpoint: str, status: int) -> None:
         with self.lock:
@@ -87,7 +97,7 @@ class Emulator:
         self.key = RSAKey.generate_key(
             2048, parameters={"kid": self.kid, "use": "sig", "alg": "RS256"}, private=True
         )
-        self.webhooks: Any = None  # set by create_app (webhooks.Dispatcher)
+        self.webhooks: WebhookSender | None = None  # set by create_app (webhooks.Dispatcher)
 
     def reset_knobs(self) -> None:
         self.limits = Limits(**vars(self.default_limits))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .state import Email, EmulatorState, Item, make_orcid
+from .state import Email, EmulatorState, Item, Researcher, make_orcid
 
 DEMO_CLIENT_ID = "APP-DEMO000000000001"
 DEMO_CLIENT_SECRET = "demo-secret-0001"
@@ -72,7 +72,8 @@ def _date(year: int, month: int | None = None, day: int | None = None) -> dict[s
     }
 
 
-def _work(title: str, doi: str, year: int, wtype: str = "journal-article", **extra: Any):
+def _work(title: str, doi: str, year: int, wtype: str = "journal-article",
+          **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "title": title,
         "subtitle": None,
@@ -101,7 +102,8 @@ def _work(title: str, doi: str, year: int, wtype: str = "journal-article", **ext
     return data
 
 
-def _affiliation(ror: str, role: str, dept: str | None, start, end=None) -> dict[str, Any]:
+def _affiliation(ror: str, role: str, dept: str | None, start: dict[str, Any],
+                 end: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "department_name": dept,
         "role_title": role,
@@ -117,75 +119,95 @@ def seed(state: EmulatorState) -> None:
     """Fill an empty state with the demo client, the researchers and their records."""
     with state.lock:
         state.orgs = {key: value for key, value in ORGS.items()}
-        state.add_client(
-            DEMO_CLIENT_NAME, DEMO_REDIRECT_URIS, premium=True,
-            client_id=DEMO_CLIENT_ID, secret=DEMO_CLIENT_SECRET,
-        )
-        state.add_client("Crossref Metadata Search", [], client_id=CROSSREF_ID)
-        state.add_client("DataCite", [], client_id=DATACITE_ID)
+        _seed_clients(state)
+        carberry, garcia, mensah = _seed_researchers(state)
+        _seed_carberry(state, carberry)
+        _seed_garcia(state, garcia)
+        _seed_mensah(state, mensah)
 
-        carberry = state.add_researcher(
-            "Josiah", "Carberry", "josiah@example.edu", "carberry-1", orcid=CARBERRY,
-            credit_name="Josiah S. Carberry", other_names=["J. S. Carberry"],
-            biography="Professor of psychoceramics (a fictional test persona).",
-        )
-        garcia = state.add_researcher(
-            "María José", "García Núñez", "maria@example.edu", "garcia-1", orcid=GARCIA,
-            locale="es", other_names=["Majo García"],
-        )
-        garcia.emails.append(_email("mj.garcia@example.es", verified=False, visibility="private"))
-        mensah = state.add_researcher(
-            "Kwame", "Mensah", "kwame@example.org", "mensah-1", orcid=MENSAH,
-            email_verified=False, email_visibility="limited",
-            name_visibility="limited", default_visibility="limited",
-        )
 
-        def add(researcher, section, data, visibility="public", client=None, name=""):
-            now = state.now()
-            item = Item(
-                put_code=state.new_put_code(), section=section, data=data,
-                visibility=visibility, created=now, modified=now,
-                source_client_id=client, source_orcid=None if client else researcher.orcid,
-                source_name=name or (researcher.credit_name or researcher.display_name),
-            )
-            researcher.section(section)[item.put_code] = item
+def _seed_clients(state: EmulatorState) -> None:
+    state.add_client(
+        DEMO_CLIENT_NAME, DEMO_REDIRECT_URIS, premium=True,
+        client_id=DEMO_CLIENT_ID, secret=DEMO_CLIENT_SECRET,
+    )
+    state.add_client("Crossref Metadata Search", [], client_id=CROSSREF_ID)
+    state.add_client("DataCite", [], client_id=DATACITE_ID)
 
-        add(carberry, "education", _affiliation(
-            "https://ror.org/05gq02987", "PhD", "Psychoceramics", _date(1985, 9), _date(1991, 5)))
-        add(carberry, "employment", _affiliation(
-            "https://ror.org/05h7xva58", "Professor of Psychoceramics",
-            "Department of Psychoceramics", _date(1992, 7)))
-        add(carberry, "work", _work(
-            "The Psychoceramics of Cracked Pots", "10.5555/12345678", 2008,
-            journal_title="Journal of Psychoceramics"),
-            client=CROSSREF_ID, name="Crossref Metadata Search")
-        add(carberry, "work", _work(
-            "Toward a Unified Theory of High-Energy Metaphysics: Silly String Theory",
-            "10.5555/12345679", 2011, journal_title="Journal of Psychoceramics"))
 
-        add(garcia, "education", _affiliation(
-            "https://ror.org/02f40zc51", "Licenciatura en Geografía", "Facultad de Geografía e "
-            "Historia", _date(2010, 9), _date(2015, 6)))
-        add(garcia, "employment", _affiliation(
-            "https://ror.org/02p0gd045", "Investigadora predoctoral",
-            "Departamento de Geografía", _date(2019, 10)))
-        add(garcia, "work", _work(
-            "Análisis de la erosión costera en la península ibérica", "10.5555/es.2021.0042",
-            2021, journal_title="Revista de Geografía Física", language_code="es"),
-            client=CROSSREF_ID, name="Crossref Metadata Search")
-        add(garcia, "work", _work(
-            "Datos de erosión costera 1990–2020", "10.5555/datos.erosion.7", 2022, wtype="data-set"),
-            client=DATACITE_ID, name="DataCite", visibility="limited")
+def _seed_researchers(state: EmulatorState) -> tuple[Researcher, Researcher, Researcher]:
+    carberry = state.add_researcher(
+        "Josiah", "Carberry", "josiah@example.edu", "carberry-1", orcid=CARBERRY,
+        credit_name="Josiah S. Carberry", other_names=["J. S. Carberry"],
+        biography="Professor of psychoceramics (a fictional test persona).",
+    )
+    garcia = state.add_researcher(
+        "María José", "García Núñez", "maria@example.edu", "garcia-1", orcid=GARCIA,
+        locale="es", other_names=["Majo García"],
+    )
+    garcia.emails.append(_email("mj.garcia@example.es", verified=False, visibility="private"))
+    mensah = state.add_researcher(
+        "Kwame", "Mensah", "kwame@example.org", "mensah-1", orcid=MENSAH,
+        email_verified=False, email_visibility="limited",
+        name_visibility="limited", default_visibility="limited",
+    )
+    return carberry, garcia, mensah
 
-        add(mensah, "employment", _affiliation(
-            "https://ror.org/01r22mr83", "Lecturer", "Department of Physics", _date(2018, 1)),
-            visibility="limited")
-        add(mensah, "work", _work(
-            "Solar cell efficiency in humid climates", "10.5555/gh.2020.11", 2020),
-            client=CROSSREF_ID, name="Crossref Metadata Search", visibility="limited")
-        add(mensah, "work", _work(
-            "Unpublished measurements", "10.5555/gh.private.1", 2023),
-            client=DATACITE_ID, name="DataCite", visibility="private")
+
+def _add(state: EmulatorState, researcher: Researcher, section: str, data: dict[str, Any],
+         visibility: str = "public", client: str | None = None, name: str = "") -> None:
+    """One item on ``researcher``'s record, sourced by ``client`` or by the researcher."""
+    now = state.now()
+    item = Item(
+        put_code=state.new_put_code(), section=section, data=data,
+        visibility=visibility, created=now, modified=now,
+        source_client_id=client, source_orcid=None if client else researcher.orcid,
+        source_name=name or (researcher.credit_name or researcher.display_name),
+    )
+    researcher.section(section)[item.put_code] = item
+
+
+def _seed_carberry(state: EmulatorState, carberry: Researcher) -> None:
+    _add(state, carberry, "education", _affiliation(
+        "https://ror.org/05gq02987", "PhD", "Psychoceramics", _date(1985, 9), _date(1991, 5)))
+    _add(state, carberry, "employment", _affiliation(
+        "https://ror.org/05h7xva58", "Professor of Psychoceramics",
+        "Department of Psychoceramics", _date(1992, 7)))
+    _add(state, carberry, "work", _work(
+        "The Psychoceramics of Cracked Pots", "10.5555/12345678", 2008,
+        journal_title="Journal of Psychoceramics"),
+        client=CROSSREF_ID, name="Crossref Metadata Search")
+    _add(state, carberry, "work", _work(
+        "Toward a Unified Theory of High-Energy Metaphysics: Silly String Theory",
+        "10.5555/12345679", 2011, journal_title="Journal of Psychoceramics"))
+
+
+def _seed_garcia(state: EmulatorState, garcia: Researcher) -> None:
+    _add(state, garcia, "education", _affiliation(
+        "https://ror.org/02f40zc51", "Licenciatura en Geografía", "Facultad de Geografía e "
+        "Historia", _date(2010, 9), _date(2015, 6)))
+    _add(state, garcia, "employment", _affiliation(
+        "https://ror.org/02p0gd045", "Investigadora predoctoral",
+        "Departamento de Geografía", _date(2019, 10)))
+    _add(state, garcia, "work", _work(
+        "Análisis de la erosión costera en la península ibérica", "10.5555/es.2021.0042",
+        2021, journal_title="Revista de Geografía Física", language_code="es"),
+        client=CROSSREF_ID, name="Crossref Metadata Search")
+    _add(state, garcia, "work", _work(
+        "Datos de erosión costera 1990–2020", "10.5555/datos.erosion.7", 2022, wtype="data-set"),
+        client=DATACITE_ID, name="DataCite", visibility="limited")
+
+
+def _seed_mensah(state: EmulatorState, mensah: Researcher) -> None:
+    _add(state, mensah, "employment", _affiliation(
+        "https://ror.org/01r22mr83", "Lecturer", "Department of Physics", _date(2018, 1)),
+        visibility="limited")
+    _add(state, mensah, "work", _work(
+        "Solar cell efficiency in humid climates", "10.5555/gh.2020.11", 2020),
+        client=CROSSREF_ID, name="Crossref Metadata Search", visibility="limited")
+    _add(state, mensah, "work", _work(
+        "Unpublished measurements", "10.5555/gh.private.1", 2023),
+        client=DATACITE_ID, name="DataCite", visibility="private")
 
 
 def _email(address: str, verified: bool, visibility: str) -> Email:

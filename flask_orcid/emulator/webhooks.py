@@ -20,8 +20,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 from flask import Blueprint, Flask, Response, request
 
-from . import documents as docs
-from .api import Denied, _oauth_json
+from .formats import Denied, api_error_response, oauth_json
 from .rules import ApiError
 from .runtime import Emulator, state
 from .state import Webhook
@@ -138,10 +137,10 @@ def _webhook_token() -> Any:
     value = header[7:].strip() if header.lower().startswith("bearer ") else ""
     token = st.find_token(value) if value else None
     if token is None or st.token_status(token) != "active":
-        raise Denied(_oauth_json(401, "invalid_token", f"Invalid access token: {value}"))
+        raise Denied(oauth_json(401, "invalid_token", f"Invalid access token: {value}"))
     if "/webhook" not in token.scopes or token.orcid is not None:
-        raise Denied(_oauth_json(403, "forbidden", "Access is denied: the /webhook scope is "
-                                 "required."))
+        raise Denied(oauth_json(403, "forbidden", "Access is denied: the /webhook scope is "
+                                "required."))
     return token
 
 
@@ -178,4 +177,4 @@ def webhook(orcid: str, callback: str) -> Response:
     except Denied as exc:
         return exc.response
     except ApiError as exc:
-        return docs.api_error_response(exc)
+        return api_error_response(exc)
