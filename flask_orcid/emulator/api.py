@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
+from lxml import etree
 
 from .formats import (
     Denied,
@@ -121,10 +122,14 @@ def make_view(researcher: Researcher, token: Token | None) -> View:
     return View(researcher, visible, limited, request.host, request.host_url.rstrip("/"))
 
 
-def api_call(write: bool = False) -> Callable:
+#: A handler behind :func:`api_call`: (researcher, token, format, **route args) -> Response.
+Handler = Callable[..., Response]
+
+
+def api_call(write: bool = False) -> Callable[[Handler], Callable[..., Response]]:
     """Common handling: auth, content negotiation, errors as ORCID renders them."""
 
-    def decorator(fn: Callable) -> Callable:
+    def decorator(fn: Handler) -> Callable[..., Response]:
         def wrapper(orcid: str, **kwargs: Any) -> Response:
             fmt = response_format()
             if fmt is None:
@@ -146,8 +151,8 @@ def api_call(write: bool = False) -> Callable:
     return decorator
 
 
-def _render(fmt: tuple[str, str], xml_fn: Callable, json_fn: Callable, *args: Any,
-            status: int = 200) -> Response:
+def _render(fmt: tuple[str, str], xml_fn: Callable[..., etree._Element],
+            json_fn: Callable[..., Any], *args: Any, status: int = 200) -> Response:
     kind, media = fmt
     if kind == "json":
         return json_response(json_fn(*args), media, status)

@@ -151,7 +151,7 @@ def researchers() -> Response:
 
 
 @bp.route("/_emulator/researchers", methods=["POST"])
-def add_researcher() -> Response:
+def add_researcher() -> tuple[Response, int]:
     st = state()
     data = request.get_json(silent=True) or {}
     if not data.get("given_names") or "@" not in str(data.get("email", "")):
@@ -185,7 +185,7 @@ def clients() -> Response:
 
 
 @bp.route("/_emulator/clients", methods=["POST"])
-def add_client() -> Response:
+def add_client() -> tuple[Response, int]:
     st = state()
     data = request.get_json(silent=True) or {}
     client = st.add_client(
@@ -262,7 +262,7 @@ def faults() -> Response:
 
 
 @bp.route("/_emulator/faults", methods=["POST"])
-def add_fault() -> Response:
+def add_fault() -> tuple[Response, int]:
     data = request.get_json(silent=True) or {}
     action = data.get("action", "status")
     if action not in ("status", "hang", "drop", "apply_then_fail"):

@@ -108,7 +108,9 @@ class Emulator:
 
 
 def emulator() -> Emulator:
-    return current_app.extensions["orcid_emulator"]
+    """The current app's emulator object."""
+    em: Emulator = current_app.extensions["orcid_emulator"]
+    return em
 
 
 def state() -> EmulatorState:
