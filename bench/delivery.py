@@ -32,7 +32,7 @@ from flask import Flask  # noqa: E402
 from flask_sqlalchemy import SQLAlchemy  # noqa: E402
 
 from flask_orcid import ORCID, ExternalId, FuzzyDate, Work  # noqa: E402
-from flask_orcid.client import ORCIDClient  # noqa: E402
+from flask_orcid.protocol.client import ORCIDClient  # noqa: E402
 
 CLIENT_ID = "APP-DEMO000000000001"
 CLIENT_SECRET = "demo-secret-0001"
@@ -175,8 +175,8 @@ def run(args, url: str, database_url: str) -> None:
         t0 = time.monotonic()
         result = deliverer.run_once()
         wall = time.monotonic() - t0
-        Event = orcid.outbox_models.Event
-        Item = orcid.outbox_models.Item
+        Event = orcid.models.Event
+        Item = orcid.models.Item
         import sqlalchemy as sa
 
         got_503 = db.session.scalar(sa.select(sa.func.count()).where(Event.status == 503))

@@ -29,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from flask_orcid.identifiers import ORCIDIdValidator
+from flask_orcid.forms import ORCIDIdValidator
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples for select choices
     from wtforms import SelectChoice

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from flask_orcid import ORCID, UserInfo
-from flask_orcid.identifiers import orcid_uri
+from flask_orcid.protocol.identifiers import orcid_uri
 
 from .db import db
 

@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from flask_orcid.identifiers import parse_orcid_id
+from flask_orcid.protocol.identifiers import parse_orcid_id
 
 from .auth import login_required
 from .db import db

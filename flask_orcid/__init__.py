@@ -1,16 +1,22 @@
-"""flask-orcid: ORCID for Flask thesis systems and institutional repositories."""
+"""flask-orcid: ORCID for Flask thesis systems and institutional repositories.
+
+Three layers, imports only downwards: :mod:`flask_orcid.protocol` (speaking ORCID, no Flask),
+:mod:`flask_orcid.sync` (storage and the engine that runs without a request) and the Flask
+layer in this package's top modules, with the :class:`ORCID` extension as composition root.
+:mod:`flask_orcid.emulator` is a separate local ORCID registry.
+"""
 
 from __future__ import annotations
 
-from .client import BulkResult, CallInfo, ORCIDClient
-from .config import Endpoints, endpoints
-from .delivery import Deliverer, PassResult
 from .display import orcid_uri_for
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
-from .extension import ORCID, UserInfo
-from .identifiers import (
-    ORCIDIdValidator,
+from .extension import ORCID
+from .forms import ORCIDIdValidator
+from .prefill import prefill_data, prefill_form
+from .protocol.client import BulkResult, CallInfo, ORCIDClient
+from .protocol.endpoints import Endpoints, endpoints
+from .protocol.identifiers import (
     doi_key,
     external_id_key,
     is_valid_orcid_id,
@@ -20,7 +26,7 @@ from .identifiers import (
     orcid_uri,
     parse_orcid_id,
 )
-from .model import (
+from .protocol.model import (
     Affiliation,
     AffiliationSummary,
     Contributor,
@@ -34,6 +40,10 @@ from .model import (
     Work,
     WorkSummary,
     item_from_dict,
+    works_bulk_xml,
+)
+from .protocol.ratelimit import RateLimiter
+from .protocol.xml_reader import (
     parse_affiliation,
     parse_affiliations,
     parse_bulk_response,
@@ -44,8 +54,6 @@ from .model import (
     parse_works,
     parse_works_bulk_read,
 )
-from .prefill import prefill_data, prefill_form, read_for_prefill
-from .ratelimit import RateLimiter
 from .signals import (
     item_failed,
     item_removed_by_researcher,
@@ -54,8 +62,10 @@ from .signals import (
     orcid_denied,
     orcid_disconnected,
 )
-from .sync import SyncSummary
-from .xml_writer import works_bulk_xml
+from .state import UserInfo
+from .sync.reconcile import SyncSummary
+from .sync.record_reader import read_for_prefill
+from .sync.worker import Deliverer, PassResult
 
 __version__ = "0.1.0"
 

@@ -1,24 +1,42 @@
-"""``flask orcid …`` commands. The group is shared: the outbox task adds its commands to it
-(``from flask_orcid.cli import orcid_cli`` then ``@orcid_cli.command(...)``)."""
+"""``flask orcid …``: stored tokens, delivery, synchronization, webhooks, status."""
 
 from __future__ import annotations
 
-import click
-from flask.cli import AppGroup
+import threading
+import time
+from functools import partial
+from typing import Any
 
-from .crypto import TokenDecryptionError
-from .extension import get_state
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from .errors import ORCIDError
+from .pages import callback_url
+from .protocol.identifiers import parse_orcid_id
+from .state import get_state
+from .sync import outbox as ob
+from .sync import webhooks
+from .sync.clients import client_from_config
+from .sync.crypto import TokenDecryptionError
+from .sync.models import FAILED, PARKED
+from .sync.reconcile import sync_records
 
 __all__ = ["orcid_cli"]
 
 orcid_cli = AppGroup("orcid", help="ORCID: stored tokens, delivery and synchronization.")
 
 
+def _ext() -> Any:
+    return get_state().extension
+
+
 @orcid_cli.command("rotate-keys")
 def rotate_keys() -> None:
     """Re-encrypt every stored ORCID token under the first key of ORCID_TOKEN_KEYS."""
     try:
-        tokens, accounts, pending = get_state().extension.rotate_keys()
+        tokens, accounts, pending = _ext().rotate_keys()
     except TokenDecryptionError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
@@ -31,7 +49,211 @@ def rotate_keys() -> None:
 @click.option("--all", "all_", is_flag=True, help="Also retry revocations not yet due.")
 def revoke_pending(all_: bool) -> None:
     """Retry revoking tokens ORCID could not revoke at disconnect or reconnect time."""
-    done, kept = get_state().extension.retry_pending_revocations(limit=None, due_only=not all_)
+    done, kept = _ext().retry_pending_revocations(limit=None, due_only=not all_)
     click.echo(f"Revoked {done} tokens at ORCID; {kept} still pending.")
     if kept:
         raise SystemExit(1)
+
+
+def _progress_printer(label: str, limiter=None):
+    """A progress line about once a second on stderr, for long passes."""
+    started = time.monotonic()
+    before = limiter.request_count if limiter is not None else 0
+
+    def show(result) -> None:
+        elapsed = time.monotonic() - started
+        sent = (limiter.request_count - before) if limiter is not None else result.requests
+        click.echo(
+            f"{label}: {result.claimed} claimed, {result.synced} synced, {result.failed} "
+            f"to retry, {result.parked} parked, {result.removed} removed by researchers, "
+            f"{sent} requests, {elapsed:.0f}s",
+            err=True,
+        )
+
+    return show
+
+
+@orcid_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep running, one pass every --interval seconds.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between passes with --loop.")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 32),
+              help="Worker threads; they share one rate limit.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@with_appcontext
+def deliver_command(loop: bool, interval: float, concurrency: int, quiet: bool) -> None:
+    """Send pending outbox items to ORCID (one pass, or --loop)."""
+    ext = _ext()
+    deliverer = ext.deliverer(concurrency=concurrency)
+    if not quiet:
+        deliverer.progress = _progress_printer("delivering", deliverer.rate_limiter)
+    if loop:
+        stop = threading.Event()
+        click.echo(f"Delivering every {interval:g}s with {concurrency} thread(s); "
+                   "Ctrl-C stops.")
+        try:
+            while not stop.is_set():
+                result = deliverer.run_once()
+                _retry_revocations(ext)
+                if result.claimed or result.records_synced:
+                    click.echo(_summary(result))
+                stop.wait(interval)
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
+        return
+    result = deliverer.run_once()
+    _retry_revocations(ext)
+    click.echo(_summary(result))
+    if result.errors:
+        raise click.exceptions.Exit(1)
+
+
+def _retry_revocations(ext) -> None:
+    """Tokens ORCID could not revoke at disconnect/reconnect time get another try here."""
+    done, kept = ext.retry_pending_revocations(limit=50)
+    if done or kept:
+        click.echo(f"Revoked {done} token(s) left over from disconnections; {kept} still pending.")
+
+
+def _summary(result) -> str:
+    text = (f"{result.claimed} item(s) handled: {result.synced} done, {result.failed} to retry "
+            f"later, {result.parked} parked, {result.removed} removed by researchers; "
+            f"{result.requests} request(s) to ORCID")
+    if result.records_synced:
+        text += f"; {result.records_synced} record(s) re-read after webhooks"
+    return text + "."
+
+
+@orcid_cli.command("sync")
+@click.option("--orcid", "orcid_id", default=None, help="Only this iD.")
+@with_appcontext
+def sync_command(orcid_id: str | None) -> None:
+    """Re-read records (summaries only) and reconcile put-codes and removals."""
+    ext = _ext()
+    if orcid_id:
+        try:
+            orcid_id = parse_orcid_id(orcid_id)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--orcid") from None
+    client = client_from_config(current_app.config, worker=True)
+
+    def progress(n, total, summary):
+        if total > 20 and n % 10 == 0:
+            click.echo(f"{n}/{total} records…", err=True)
+
+    results = sync_records(current_app._get_current_object(), ext.db, ext.models,
+                           client, orcid=orcid_id, progress=progress)
+    if orcid_id and not results:
+        raise click.ClickException(f"No active connection for {orcid_id}.")
+    for summary in results:
+        click.echo(summary.line())
+    removed = sum(s.removed for s in results)
+    click.echo(f"{len(results)} record(s) checked, {removed} item(s) removed by researchers.")
+
+
+@orcid_cli.group("webhooks")
+def webhooks_group() -> None:
+    """ORCID webhooks (premium members): register, unregister, list."""
+
+
+@webhooks_group.command("register")
+@click.option("--orcid", "orcids", multiple=True, help="Only these iDs (repeatable).")
+@with_appcontext
+def webhooks_register(orcids: tuple[str, ...]) -> None:
+    """Ask ORCID to notify this site when connected records change."""
+    ext = _ext()
+    try:
+        results = webhooks.register(
+            ext.db, ext.models, client_from_config(current_app.config, worker=True),
+            partial(callback_url, current_app._get_current_object()),
+            list(orcids) or None, progress=_count_progress)
+    except ORCIDError as exc:  # no secret or address, or ORCID refused the /webhook token
+        raise click.ClickException(str(exc)) from None
+    _report(results, "registered")
+
+
+@webhooks_group.command("unregister")
+@click.option("--orcid", "orcids", multiple=True, help="Only these iDs (repeatable).")
+@with_appcontext
+def webhooks_unregister(orcids: tuple[str, ...]) -> None:
+    """Remove this site's webhooks at ORCID."""
+    ext = _ext()
+    try:
+        results = webhooks.unregister(
+            ext.db, ext.models, client_from_config(current_app.config, worker=True),
+            list(orcids) or None, progress=_count_progress)
+    except ORCIDError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(results, "unregistered")
+
+
+@webhooks_group.command("list")
+@with_appcontext
+def webhooks_list() -> None:
+    """The webhooks this site registered (ORCID has no API to list them)."""
+    ext = _ext()
+    rows = webhooks.registered(ext.db, ext.models)
+    for orcid, registered_at, synced_at in rows:
+        click.echo(f"{orcid}  registered {registered_at:%Y-%m-%d %H:%M} UTC"
+                   + (f", last sync {synced_at:%Y-%m-%d %H:%M} UTC" if synced_at else ""))
+    click.echo(f"{len(rows)} webhook(s).")
+
+
+def _count_progress(n, total, result) -> None:
+    if total > 20 and n % 10 == 0:
+        click.echo(f"{n}/{total}…", err=True)
+
+
+def _report(results, verb: str) -> None:
+    ok = [r for r in results if r.ok]
+    for r in results:
+        if not r.ok:
+            click.echo(f"{r.orcid}: failed: {r.error}", err=True)
+    click.echo(f"{len(ok)} webhook(s) {verb}, {len(results) - len(ok)} failed.")
+    if len(ok) < len(results):
+        raise click.exceptions.Exit(1)
+
+
+@orcid_cli.command("status")
+@click.option("--limit", default=50, show_default=True, help="Rows listed per state.")
+@with_appcontext
+def status_command(limit: int) -> None:
+    """Items per state, and the parked and failed ones with their reason."""
+    ext = _ext()
+    models, session = ext.models, ext.db.session
+    counts = ob.counts(session, models)
+    width = max(len(s) for s in counts)
+    for state, n in counts.items():
+        click.echo(f"{state:<{width}}  {n}")
+    Item = models.Item
+    for state in (PARKED, FAILED):
+        rows = session.scalars(
+            sa.select(Item).where(Item.state == state).order_by(Item.updated_at.desc())
+            .limit(limit)
+        ).all()
+        if not rows:
+            continue
+        click.echo(f"\n{state}:")
+        for row in rows:
+            code = ""
+            if row.error_status:
+                code = f" [HTTP {row.error_status}" + (
+                    f", ORCID {row.error_code}]" if row.error_code else "]")
+            when = (f", next attempt {row.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+                    if row.next_attempt_at else "")
+            reason = f" ({row.park_reason})" if row.park_reason else ""
+            click.echo(f"  {row.user_key} {row.kind} {row.key}{reason}{code}: "
+                       f"{row.error_message or ''}{when}")
+
+
+@orcid_cli.command("retry")
+@click.option("--parked", is_flag=True, help="Parked items too, not only failed ones.")
+@click.option("--key", default=None, help="Only the items with this key.")
+@with_appcontext
+def retry_command(parked: bool, key: str | None) -> None:
+    """Make failed (and with --parked, parked) items due now."""
+    ext = _ext()
+    n = ob.retry(ext.db.session, ext.models, parked=parked, key=key)
+    ext.db.session.commit()
+    click.echo(f"{n} item(s) scheduled; run `flask orcid deliver` (or let the worker pick "
+               "them up).")

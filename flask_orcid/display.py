@@ -19,8 +19,8 @@ import logging
 from flask import Flask, current_app, has_app_context
 
 from . import i18n
-from .config import DEFAULT_EMULATOR_URL
-from .identifiers import orcid_uri, parse_orcid_id
+from .protocol.endpoints import DEFAULT_EMULATOR_URL
+from .protocol.identifiers import orcid_uri, parse_orcid_id
 
 __all__ = ["canonical_orcid_id", "orcid_uri_for", "register_jinja"]
 

@@ -1,104 +1,52 @@
-"""The ``ORCID`` extension object: configuration, hooks, the account store and the API client.
+"""The ``ORCID`` extension object: the composition root of the three layers.
 
-One ``ORCID`` object may serve several applications: everything that belongs to one app lives
-in a :class:`ORCIDState` in ``app.extensions["orcid"]`` (read through :func:`get_state`), and
-request data lives on ``g._orcid``. The object itself only holds the host's ``db``, the model
-classes and the decorator hooks.
+It holds the host's ``db``, the ``orcid_*`` models and the decorator hooks; per-app state lives
+in :class:`~flask_orcid.state.ORCIDState` and request data on ``g._orcid``
+(:mod:`flask_orcid.state`). Every rule it applies lives in the layers below: connections and
+the outbox in :mod:`flask_orcid.sync`, ORCID itself in :mod:`flask_orcid.protocol`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel
 from sqlalchemy import select
 
 from . import config as _config
-from .accounts import ACTIVE, define_models, retry_delay, utcnow
-from .crypto import TokenCipher, TokenDecryptionError, cipher_from_config
-from .errors import ConfigurationError, OAuthError, ORCIDError
-from .outbox import OutboxMixin
+from . import delivery, display, pages
+from .cli import orcid_cli
+from .errors import ConfigurationError, ORCIDError
+from .i18n import LOCALES
+from .protocol.client import ORCIDClient
+from .protocol.records import Record
+from .safety import csrf_token
+from .signals import orcid_connected
+from .state import ORCIDState, UserInfo, get_state, request_data
+from .sync import connections
+from .sync import outbox as ob
+from .sync.clients import client_from_config
+from .sync.crypto import TokenCipher, cipher_from_config
+from .sync.models import ACTIVE, Models, define_models
+from .sync.record_reader import read_for_prefill
+from .sync.worker import BackgroundDelivery, Deliverer
+from .views import bp
 
-if TYPE_CHECKING:
-    from .client import ORCIDClient
-    from .model import Record
-
-__all__ = ["ORCID", "ORCIDState", "UserInfo", "get_state"]
+__all__ = ["ORCID", "ORCIDState", "UserInfo", "get_state", "parse_scopes"]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class UserInfo:
-    """Who the current user of the host application is.
-
-    :param key: a stable key for the user (their primary key as a string, say); it links the
-        ORCID connection to the user and must not change.
-    :param given_names, family_names, email: prefill ORCID's sign-in/registration screen.
-    :param locale: the user's language (``es``, ``pt_BR``), used when the host does not run
-        Flask-Babel's own locale selection.
-    """
-
-    key: str
-    given_names: str | None = None
-    family_names: str | None = None
-    email: str | None = None
-    locale: str | None = None
+parse_scopes = connections.parse_scopes
 
 
-@dataclass
-class ORCIDState:
-    """Per-application state of the extension, in ``app.extensions["orcid"]``."""
-
-    extension: ORCID
-    cipher: TokenCipher
-    endpoints: _config.Endpoints
-    scopes: tuple[str, ...]
-    key_derived_from_secret: bool
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    client: ORCIDClient | None = None
-    #: OpenID Connect key set, fetched once per app (re-fetched when a new ``kid`` appears)
-    jwks: dict | None = None
+def _current_cipher() -> TokenCipher:
+    return get_state().cipher
 
 
-def get_state(app: Flask | None = None) -> ORCIDState:
-    """The extension's state for ``app`` (default: the current app)."""
-    app = app or current_app
-    try:
-        return app.extensions["orcid"]
-    except KeyError:
-        raise ConfigurationError(
-            "flask-orcid is not set up on this application: did you forget ORCID.init_app(app)?"
-        ) from None
-
-
-@dataclass
-class _RequestData:
-    user: UserInfo | None = None
-    user_loaded: bool = False
-
-
-def _request_data() -> _RequestData:
-    data = g.get("_orcid")
-    if data is None:
-        data = g._orcid = _RequestData()
-    return data
-
-
-def parse_scopes(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    """``ORCID_SCOPES`` (a space-separated string or a list) as a tuple, order kept."""
-    if value is None:
-        return ()
-    items = value.split() if isinstance(value, str) else [s for v in value for s in v.split()]
-    return tuple(dict.fromkeys(items))
-
-
-class ORCID(OutboxMixin):
+class ORCID:
     """ORCID for a Flask application.
 
     :param app: the application, or None to call :meth:`init_app` later (app factories).
@@ -111,21 +59,22 @@ class ORCID(OutboxMixin):
         self._signin_handler: Callable[..., Any] | None = None
         self._admin_checker: Callable[[], bool] | None = None
         self._account_removed_hooks: list[Callable[[Any], None]] = []
+        self.models: Models | None = None
         self.Account: Any = None
         self.PendingRevocation: Any = None
         if db is not None:
-            models = define_models(db)
-            self.Account = models.Account
-            self.PendingRevocation = models.PendingRevocation
-            # outbox: models (tables, and row cleanup on disconnect)
-            self._init_outbox()
+            self.models = define_models(db)
+            self.models.set_cipher_provider(_current_cipher)
+            self.Account = self.models.Account
+            self.PendingRevocation = self.models.PendingRevocation
+            self.on_account_removed(self._forget_outbox)
         if app is not None:
             self.init_app(app)
 
     # -- setup -----------------------------------------------------------------------------
 
     def init_app(self, app: Flask) -> None:
-        """Configure ``app``: defaults, checks, blueprint, CLI, Jinja globals, translations."""
+        """Configure ``app``: defaults, checks, blueprints, CLI, Jinja globals, translations."""
         if "orcid" in app.extensions:
             raise ConfigurationError(
                 "ORCID.init_app was already called on this application; call it once per app."
@@ -137,6 +86,24 @@ class ORCID(OutboxMixin):
             )
         for key, value in _config.DEFAULTS.items():
             app.config.setdefault(key, value)
+        app.extensions["orcid"] = self._make_state(app)
+        delivery.check_mode(app)
+        self._setup_babel(app)
+        display.register_jinja(app)
+        app.jinja_env.globals["orcid_csrf_token"] = csrf_token
+        app.jinja_env.globals["orcid_outbox_items"] = self._items_for_template
+        prefix = app.config["ORCID_URL_PREFIX"] or None
+        app.register_blueprint(bp, url_prefix=prefix)
+        app.register_blueprint(pages.bp, url_prefix=prefix)
+        pages.exempt_from_csrf(app)
+        if "orcid" not in app.cli.commands:
+            app.cli.add_command(orcid_cli)
+        app.before_request(partial_first_request(app))
+        orcid_connected.connect(delivery.on_connected, weak=False)
+        delivery.listen_commits(self.db)
+
+    def _make_state(self, app: Flask) -> ORCIDState:
+        """Check the settings and build the per-app state."""
         cfg = app.config
         missing = [k for k in ("ORCID_CLIENT_ID", "ORCID_CLIENT_SECRET") if not cfg.get(k)]
         if missing:
@@ -163,40 +130,16 @@ class ORCID(OutboxMixin):
                 "derived from SECRET_KEY, so changing SECRET_KEY makes them unreadable. Set "
                 "ORCID_TOKEN_KEYS to a Fernet key in production."
             )
-        app.extensions["orcid"] = ORCIDState(
-            extension=self,
-            cipher=cipher,
-            endpoints=endpoints,
-            scopes=scopes,
-            key_derived_from_secret=derived,
-        )
-
-        from . import display
-        from .cli import orcid_cli
-        from .views import bp, csrf_token
-
-        self._setup_babel(app)
-        display.register_jinja(app)
-        app.jinja_env.globals["orcid_csrf_token"] = csrf_token
-        app.register_blueprint(bp, url_prefix=cfg["ORCID_URL_PREFIX"] or None)
-        if "orcid" not in app.cli.commands:
-            app.cli.add_command(orcid_cli)
-        # outbox: routes, CLI commands, background delivery
-        self._init_outbox_app(app)
-        self._register_outbox_commands(orcid_cli)
+        return ORCIDState(extension=self, cipher=cipher, endpoints=endpoints, scopes=scopes,
+                          key_derived_from_secret=derived)
 
     def _setup_babel(self, app: Flask) -> None:
         """Make translated pages work whether or not the host set up Flask-Babel."""
-        if "babel" in app.extensions:
-            return
-        from flask_babel import Babel
-
-        Babel(app, locale_selector=self._select_locale)
+        if "babel" not in app.extensions:
+            Babel(app, locale_selector=self._select_locale)
 
     def _select_locale(self) -> str | None:
         """Locale for hosts without their own Flask-Babel: the user's, else the browser's."""
-        from .i18n import LOCALES
-
         user = self.current_user()
         if user is not None and user.locale:
             return user.locale
@@ -204,24 +147,24 @@ class ORCID(OutboxMixin):
 
     # -- hooks -----------------------------------------------------------------------------
 
-    def current_user_loader(self, func: Callable[[], UserInfo | None]) -> Callable:
+    def current_user_loader(self, func: Callable[[], UserInfo | None]) -> Callable[[], UserInfo | None]:
         """Register ``func() -> UserInfo | None``: who is signed in to the host site."""
         self._current_user_loader = func
         return func
 
-    def signin_handler(self, func: Callable[..., Any]) -> Callable:
+    def signin_handler(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Register ``func(account, token) -> Response | None``, called after a successful
         ORCID sign-in before anything is committed. It may set ``account.user_key`` (when no
         one was signed in: find or create the user and log them in) and may return a response."""
         self._signin_handler = func
         return func
 
-    def admin_checker(self, func: Callable[[], bool]) -> Callable:
+    def admin_checker(self, func: Callable[[], bool]) -> Callable[[], bool]:
         """Register ``func() -> bool``: may the current user see the admin pages?"""
         self._admin_checker = func
         return func
 
-    def on_account_removed(self, func: Callable[[Any], None]) -> Callable:
+    def on_account_removed(self, func: Callable[[Any], None]) -> Callable[[Any], None]:
         """Register ``func(account)``, called in the disconnect's transaction before the
         account row is deleted, to delete everything else stored for that connection."""
         self._account_removed_hooks.append(func)
@@ -231,7 +174,7 @@ class ORCID(OutboxMixin):
         """The host's current user (loaded once per request through the loader hook)."""
         if not has_request_context():
             return None
-        data = _request_data()
+        data = request_data()
         if reload or not data.user_loaded:
             user = self._current_user_loader() if self._current_user_loader else None
             if user is not None and not isinstance(user, UserInfo):
@@ -271,19 +214,7 @@ class ORCID(OutboxMixin):
         if state.client is None:
             with state.lock:
                 if state.client is None:
-                    from .client import ORCIDClient
-
-                    cfg = current_app.config
-                    state.client = ORCIDClient(
-                        cfg["ORCID_CLIENT_ID"],
-                        cfg["ORCID_CLIENT_SECRET"],
-                        environment=state.endpoints.environment,
-                        emulator_url=cfg.get("ORCID_EMULATOR_URL"),
-                        timeout=(float(cfg["ORCID_CONNECT_TIMEOUT"]), float(cfg["ORCID_READ_TIMEOUT"])),
-                        rate=float(cfg["ORCID_RATE_LIMIT"]),
-                        burst=int(cfg["ORCID_RATE_BURST"]),
-                        max_retries=int(cfg["ORCID_MAX_RETRIES"]),
-                    )
+                    state.client = client_from_config(current_app.config)
         return state.client
 
     def read_record_for_prefill(self, user_key: str) -> Record | None:
@@ -293,118 +224,54 @@ class ORCID(OutboxMixin):
         None when the user has no connection, or ORCID cannot be read right now: prefill is a
         convenience and the form works without it (the failure is logged).
         """
-        from .prefill import read_for_prefill
-
         account = self.get_account(user_key)
         if account is None:
             return None
-        status = account.status
+
+        def rejected(token: str) -> None:
+            connections.token_rejected(self.db.session, self._models(), account.user_key, token)
+
         try:
-            record = read_for_prefill(self.api_client(), account)
+            return read_for_prefill(self.api_client(), account, on_token_rejected=rejected)
         except ORCIDError as exc:
             log.warning("could not read %s for prefill: %s", account.orcid, type(exc).__name__)
-            record = None
-        if account.status != status:  # ORCID refused the stored token: marked invalid
-            self.db.session.commit()
-        return record
+            return None
 
-    # -- token revocation ------------------------------------------------------------------
+    # -- connections -----------------------------------------------------------------------
 
-    def _queue_revocations(self, tokens: Iterable[str | None], orcid: str | None) -> list[Any]:
+    def _models(self) -> Models:
+        if self.models is None:
+            raise ConfigurationError("create the extension with ORCID(app, db=db).")
+        return self.models
+
+    def store_token(self, account: Any, token: dict[str, Any]) -> list[str]:
+        """Put a token response on ``account``; returns the old tokens it replaced."""
+        return connections.store_token(account, token, get_state().endpoints.environment)
+
+    def queue_revocations(self, tokens: Iterable[str | None], orcid: str | None) -> list[Any]:
         """Add pending-revocation rows for ``tokens`` to the session (the caller commits)."""
-        rows = []
-        environment = get_state().endpoints.environment
-        for token in dict.fromkeys(t for t in tokens if t):
-            row = self.PendingRevocation(orcid=orcid, environment=environment, attempts=0)
-            row.token = token
-            row.next_attempt_at = utcnow()
-            self.db.session.add(row)
-            rows.append(row)
-        return rows
+        return connections.queue_revocations(self.db.session, self._models(), tokens, orcid,
+                                             get_state().endpoints.environment)
 
-    def _attempt_revocations(self, rows: Iterable[Any]) -> tuple[int, int]:
-        """Try to revoke each queued token now; commit. Returns (revoked, still pending).
-
-        Stops at the first sign that ORCID is down (the rest stay queued, untouched), so a
-        disconnect during an outage costs one failed call, not one per token.
-        """
-        client = self.api_client()
-        rows = list(rows)
-        done = 0
-        for index, row in enumerate(rows):
-            try:
-                client.revoke(row.token)
-            except OAuthError as exc:
-                # RFC 7009: revoking an unknown or already-revoked token is not an error, so
-                # ORCID saying the token is invalid means it is dead. Any other refusal (our
-                # client credentials, say) leaves it live: keep it. (API-FACTS §2.5: exact
-                # error values UNCONFIRMED, so only these two count as done.)
-                if exc.error in ("invalid_token", "invalid_grant"):
-                    self.db.session.delete(row)
-                    done += 1
-                    continue
-                self._revocation_failed(row, exc.error)
-            except ORCIDError as exc:
-                self._revocation_failed(row, type(exc).__name__)
-                self.db.session.commit()
-                return done, len(rows) - index
-            else:
-                self.db.session.delete(row)
-                done += 1
-        self.db.session.commit()
-        return done, len(rows) - done
-
-    def _revocation_failed(self, row: Any, reason: str) -> None:
-        row.attempts = (row.attempts or 0) + 1
-        row.last_error = reason[:255]
-        row.next_attempt_at = utcnow() + retry_delay(row.attempts)
-        log.warning(
-            "could not revoke a token of %s at ORCID (%s); retry #%d queued",
-            row.orcid, reason, row.attempts,
-        )
+    def attempt_revocations(self, rows: Iterable[Any]) -> tuple[int, int]:
+        """Try to revoke each queued token now; commit. Returns (revoked, still pending)."""
+        return connections.attempt_revocations(self.db.session, self.api_client(), rows)
 
     def discard_tokens(self, tokens: Iterable[str | None], orcid: str | None) -> tuple[int, int]:
         """Revoke tokens we no longer want; what ORCID cannot take now is retried later."""
-        rows = self._queue_revocations(tokens, orcid)
+        rows = self.queue_revocations(tokens, orcid)
         self.db.session.commit()
-        return self._attempt_revocations(rows)
+        return self.attempt_revocations(rows)
 
-    def retry_pending_revocations(self, *, limit: int | None = 100, due_only: bool = True) -> tuple[int, int]:
+    def retry_pending_revocations(self, *, limit: int | None = 100,
+                                  due_only: bool = True) -> tuple[int, int]:
         """Retry queued revocations (``flask orcid revoke-pending``; also after disconnects).
 
         Returns (revoked now, still pending).
         """
-        model = self.PendingRevocation
-        environment = get_state().endpoints.environment
-        stmt = select(model).where(model.environment == environment)
-        if due_only:
-            stmt = stmt.where(model.next_attempt_at <= utcnow())
-        stmt = stmt.order_by(model.next_attempt_at)
-        if limit:
-            stmt = stmt.limit(limit)
-        rows = list(self.db.session.scalars(stmt))
-        if not rows:
-            return 0, 0
-        return self._attempt_revocations(rows)
-
-    # -- connect / disconnect --------------------------------------------------------------
-
-    def store_token(self, account: Any, token: dict) -> list[str]:
-        """Put a token response on ``account``; returns the old tokens it replaced."""
-        old = [t for t in (account.access_token, account.refresh_token) if t] if account.id else []
-        account.access_token = token["access_token"]
-        account.refresh_token = token.get("refresh_token")
-        account.scopes = " ".join(parse_scopes(token.get("scope") or ""))
-        account.name = (token.get("name") or None) and str(token["name"])[:255]
-        account.environment = get_state().endpoints.environment
-        account.status = ACTIVE
-        expires_in = token.get("expires_in")
-        try:
-            account.expires_at = utcnow() + timedelta(seconds=int(expires_in)) if expires_in else None
-        except (TypeError, ValueError, OverflowError):
-            account.expires_at = None
-        new = {token.get("access_token"), token.get("refresh_token")}
-        return [t for t in old if t not in new]
+        return connections.retry_pending_revocations(
+            self.db.session, self._models(), self.api_client(),
+            get_state().endpoints.environment, limit=limit, due_only=due_only)
 
     def disconnect(self, user_key: str) -> str | None:
         """Disconnect the user's ORCID iD: revoke its tokens at ORCID (queued when ORCID is
@@ -413,21 +280,10 @@ class ORCID(OutboxMixin):
         account = self.get_account(user_key)
         if account is None:
             return None
-        orcid_id = account.orcid
-        tokens = [account.access_token, account.refresh_token]
-        for hook in self._account_removed_hooks:
-            hook(account)
-        rows = self._queue_revocations(tokens, orcid_id)
-        self.db.session.delete(account)
-        self.db.session.commit()
-        log.info("disconnected ORCID iD %s", orcid_id)
-        _done, kept = self._attempt_revocations(rows)
-        if not kept:
-            # ORCID answered: a good moment to retry older failures too.
-            self.retry_pending_revocations(limit=10)
-        return orcid_id
-
-    # -- key rotation ----------------------------------------------------------------------
+        return connections.disconnect(
+            self.db.session, self._models(), self.api_client(), account,
+            get_state().endpoints.environment,
+            before_delete=self._account_removed_hooks)
 
     def rotate_keys(self) -> tuple[int, int, int]:
         """Re-encrypt every stored token under the first key of ``ORCID_TOKEN_KEYS``.
@@ -435,23 +291,72 @@ class ORCID(OutboxMixin):
         All or nothing: if one token cannot be decrypted, nothing changes. Returns
         (tokens re-encrypted, accounts, pending revocations).
         """
-        cipher = get_state().cipher
-        session = self.db.session
-        tokens = accounts = pending = 0
-        try:
-            for account in session.scalars(select(self.Account)):
-                accounts += 1
-                for attr in ("_access_token", "_refresh_token"):
-                    value = getattr(account, attr)
-                    if value:
-                        setattr(account, attr, cipher.rotate(value))
-                        tokens += 1
-            for row in session.scalars(select(self.PendingRevocation)):
-                pending += 1
-                row._token = cipher.rotate(row._token)
-                tokens += 1
-        except TokenDecryptionError:
-            session.rollback()
-            raise
-        session.commit()
-        return tokens, accounts, pending
+        return connections.rotate_keys(self.db.session, self._models(), get_state().cipher)
+
+    def _forget_outbox(self, account: Any) -> None:
+        ob.forget_user(self.db.session, self._models(), account.user_key, account.orcid)
+
+    # -- the outbox ------------------------------------------------------------------------
+
+    def publish(self, user_key: str, key: str, item: Any) -> None:
+        """Record that ``item`` belongs on ``user_key``'s record (committed by the caller)."""
+        ob.publish(self.db.session, self._models(), str(user_key), key, item)
+        self.db.session.info[delivery.WAKE] = True
+
+    def retract(self, user_key: str, key: str) -> None:
+        """Record that the item under ``key`` should leave the record (committed by the caller)."""
+        ob.retract(self.db.session, self._models(), str(user_key), key)
+        self.db.session.info[delivery.WAKE] = True
+
+    def items_for(self, user_key: str) -> list[Any]:
+        """What the site wrote or will write to ``user_key``'s record."""
+        return ob.items_for(self.db.session, self._models(), str(user_key))
+
+    def item_state(self, user_key: str, key: str) -> Any:
+        """The outbox row for ``key``, or None."""
+        return ob.item_state(self.db.session, self._models(), str(user_key), key)
+
+    def resend(self, user_key: str, key: str) -> bool:
+        """Post again an item the researcher removed (commit afterwards)."""
+        done = ob.resend(self.db.session, self._models(), str(user_key), key)
+        if done:
+            self.db.session.info[delivery.WAKE] = True
+        return done
+
+    def _items_for_template(self, user_key: str) -> list[Any]:
+        items: list[Any] = pages.items_context(self, user_key)["items"]
+        return items
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def deliverer(self, app: Flask | None = None, **kwargs: Any) -> Deliverer:
+        """A :class:`~flask_orcid.sync.worker.Deliverer` for ``app`` (default: the current one)."""
+        return delivery.deliverer_for(app or current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
+
+    def start_delivery(self, app: Flask | None = None,
+                       interval: float | None = None) -> BackgroundDelivery:
+        """Start the in-process background deliverer for ``app`` (idempotent)."""
+        return delivery.start(app or current_app._get_current_object(), interval)  # type: ignore[attr-defined]
+
+    def stop_delivery(self, app: Flask | None = None) -> None:
+        delivery.stop(app or current_app._get_current_object())  # type: ignore[attr-defined]
+
+    def wake_delivery(self) -> None:
+        """Ask the background deliverer (if running) for a pass now."""
+        delivery.wake()
+
+
+def partial_first_request(app: Flask) -> Callable[[], None]:
+    """A ``before_request`` hook doing the setup that must wait for the first request: the
+    CSRF exemption when CSRFProtect was set up after ORCID, and starting the background
+    deliverer (not at import, not in CLI commands)."""
+
+    def first_request() -> None:
+        state = get_state(app)
+        if not state.started:
+            state.started = True
+            pages.exempt_from_csrf(app)
+            if app.config.get("ORCID_DELIVERY") == "thread":
+                delivery.start(app)
+
+    return first_request

@@ -2,10 +2,8 @@
 
 Three steps, each usable alone:
 
-- :func:`read_for_prefill` reads what a form needs: ``/person`` plus the education and
-  employment sections. Never ``/record``: a record may hold 10,000 works (API-FACTS §4) and a
-  form needs none of them. Three GET requests, plus one token request the first time a
-  ``/read-public`` token is needed in the process.
+- :func:`~flask_orcid.sync.record_reader.read_for_prefill` reads what a form needs (``/person``
+  plus the education and employment sections; never ``/record``).
 - :func:`prefill_data` turns the :class:`~flask_orcid.Record` into a flat dict for a form.
 - :func:`prefill_form` puts that dict into a WTForms form without ever overriding what the user
   typed or submitted.
@@ -15,18 +13,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import threading
-import weakref
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wtforms.fields import FieldList, FormField
 
-from .errors import InvalidTokenError
-
-if TYPE_CHECKING:
-    from .client import ORCIDClient
-    from .model import AffiliationSummary, Email, Record
+from .protocol.records import AffiliationSummary, Email, Record
+from .sync.record_reader import PublicTokenCache, read_for_prefill
 
 __all__ = [
     "DEFAULT_PREFILL_KEYS",
@@ -39,9 +32,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-READ_LIMITED = "/read-limited"
-READ_PUBLIC = "/read-public"
 
 #: Keys :func:`prefill_data` produces when no mapping is given.
 DEFAULT_PREFILL_KEYS = (
@@ -57,121 +47,6 @@ DEFAULT_PREFILL_KEYS = (
 )
 
 Mapping_ = Mapping[str, "str | Callable[[Any], Any]"]
-
-
-# --------------------------------------------------------------------------- reading
-
-
-class PublicTokenCache:
-    """One client-credentials ``/read-public`` token per API client, obtained once.
-
-    ORCID: "store a single token for reuse rather than generating a new token each time"
-    (API-FACTS §2.7). These tokens last about 20 years, so memory is enough; the lock makes
-    concurrent first requests share one token call instead of racing for several.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._tokens: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
-
-    def get(self, client: ORCIDClient) -> str:
-        with self._lock:
-            token = self._tokens.get(client)
-            if token is None:
-                token = client.client_credentials(READ_PUBLIC)["access_token"]
-                self._tokens[client] = token
-                log.info("obtained a /read-public token for client %s", client.client_id)
-            return token
-
-    def forget(self, client: ORCIDClient, token: str) -> None:
-        """Drop ``token`` (ORCID said it is invalid) so the next call gets a fresh one."""
-        with self._lock:
-            if self._tokens.get(client) == token:
-                del self._tokens[client]
-
-
-#: The process-wide cache. Keyed by client, and the extension keeps one client per app, so
-#: this is a cache per app.
-public_tokens = PublicTokenCache()
-
-
-def _client_of(state_or_client: Any) -> ORCIDClient:
-    """Accept an ORCIDClient, or the extension's per-app state / extension object."""
-    if hasattr(state_or_client, "read_person"):
-        return state_or_client
-    extension = getattr(state_or_client, "extension", None)  # the ORCIDState dataclass
-    if extension is not None and callable(getattr(extension, "api_client", None)):
-        return extension.api_client()
-    for name in ("api_client", "client"):
-        candidate = getattr(state_or_client, name, None)
-        if callable(candidate) and not hasattr(candidate, "read_person"):
-            candidate = candidate()
-        if candidate is not None and hasattr(candidate, "read_person"):
-            return candidate
-    raise TypeError(
-        "read_for_prefill needs an ORCIDClient or the extension's state (with .api_client); "
-        f"got {type(state_or_client).__name__}."
-    )
-
-
-def _user_token(account: Any) -> str | None:
-    """The researcher's own token when it may read limited data, else None."""
-    if getattr(account, "status", "active") != "active":
-        return None
-    has_scopes = getattr(account, "has_scopes", None)
-    allowed = has_scopes(READ_LIMITED) if callable(has_scopes) else False
-    return account.access_token if allowed and account.access_token else None
-
-
-def _read(client: ORCIDClient, orcid: str, token: str) -> Record:
-    from .model import Record
-
-    person = client.read_person(orcid, token)
-    educations = client.read_affiliations(orcid, token, "education")
-    employments = client.read_affiliations(orcid, token, "employment")
-    record = Record.from_person(person, educations=educations, employments=employments)
-    # The authenticated iD is the connection's, whatever the document says about itself.
-    record.orcid = orcid
-    return record
-
-
-def read_for_prefill(
-    state_or_client: Any, account: Any, *, token_cache: PublicTokenCache | None = None
-) -> Record:
-    """Read the researcher's names, emails, educations and employments for prefill.
-
-    Uses the connection's own token when it was granted ``/read-limited`` (so trusted-party
-    data such as a limited email is included); otherwise a cached client-credentials
-    ``/read-public`` token (public data only). When ORCID refuses the stored token, the account
-    is marked invalid (``account.mark_invalid()``; committing is the caller's) and the public
-    token is used instead. Works are not read: ``Record.works`` is empty. ORCID errors other
-    than a refused token propagate.
-
-    :param state_or_client: the app's :class:`~flask_orcid.ORCIDClient` (or the extension's
-        per-app state exposing ``api_client``).
-    :param account: the researcher's ``ORCIDAccount`` (``orcid``, ``access_token``, scopes).
-    """
-    client = _client_of(state_or_client)
-    cache = token_cache or public_tokens
-    orcid = account.orcid
-    token = _user_token(account)
-    if token is not None:
-        try:
-            return _read(client, orcid, token)
-        except InvalidTokenError:
-            # Revoked at ORCID or expired: the connection is marked invalid (the caller
-            # commits) so the site can ask to reconnect, and public data still prefills.
-            log.warning("ORCID refused the stored token of %s; marked invalid", orcid)
-            mark_invalid = getattr(account, "mark_invalid", None)
-            if callable(mark_invalid):
-                mark_invalid()
-    public = cache.get(client)
-    try:
-        return _read(client, orcid, public)
-    except InvalidTokenError:
-        # ORCID revoked our /read-public token: get one fresh token, once.
-        cache.forget(client, public)
-        return _read(client, orcid, cache.get(client))
 
 
 # --------------------------------------------------------------------------- mapping

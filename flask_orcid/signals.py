@@ -1,6 +1,7 @@
 """Blinker signals flask-orcid sends. They only notify: a receiver never steers the flow.
 
-Every signal is sent with the Flask application as sender:
+Every signal is sent with the Flask application as sender, and always with the same keyword
+arguments:
 
 - ``orcid_connected(app, account=..., user_key=..., reconnected=bool)`` after a successful
   callback has been committed;
@@ -11,7 +12,12 @@ Every signal is sent with the Flask application as sender:
 
 from __future__ import annotations
 
-from blinker import Namespace
+import logging
+from typing import Any
+
+from blinker import Namespace, Signal
+
+log = logging.getLogger(__name__)
 
 _signals = Namespace()
 
@@ -19,11 +25,24 @@ orcid_connected = _signals.signal("orcid-connected")
 orcid_disconnected = _signals.signal("orcid-disconnected")
 orcid_denied = _signals.signal("orcid-denied")
 
-# Outbox delivery (sent by the worker, possibly from a worker thread or process), with
-# user_key=, key=, kind=, orcid= and put_code= / error=, parked=:
+# Outbox delivery, sent by the worker or reconciliation (possibly from a worker thread or
+# process) through :func:`notify`, always with ``user_key=, key=, kind=, orcid=`` and:
+# - item_synced: ``put_code=`` (the item is on the record in its latest version);
+# - item_failed: ``error=`` (the exception), ``parked=`` (True: waits for a person);
+# - item_removed_by_researcher: ``put_code=`` (the item the researcher deleted).
 item_synced = _signals.signal("item-synced")
 item_failed = _signals.signal("item-failed")
 item_removed_by_researcher = _signals.signal("item-removed-by-researcher")
+
+
+
+def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
+    """Send ``signal``; a receiver that fails is logged and never breaks the caller's work."""
+    try:
+        signal.send(sender, **kwargs)
+    except Exception:
+        log.exception("a receiver of %s failed", signal.name)
+
 
 __all__ = [
     "item_failed",
@@ -31,5 +50,6 @@ __all__ = [
     "item_synced",
     "orcid_connected",
     "orcid_denied",
+    "notify",
     "orcid_disconnected",
 ]

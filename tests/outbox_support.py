@@ -93,7 +93,7 @@ def self_value(item: dict) -> str:
 
 def rows(app: Any) -> list:
     """Every outbox row (detached), for assertions."""
-    Item = orcid.outbox_models.Item
+    Item = orcid.models.Item
     with app.app_context():
         found = db.session.scalars(sa.select(Item).order_by(Item.id)).all()
         db.session.expunge_all()

@@ -6,7 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from flask_orcid.crypto import TokenCipher, TokenDecryptionError, derive_key, parse_keys
+from flask_orcid.sync.crypto import TokenCipher, TokenDecryptionError, derive_key, parse_keys
 
 from .plugins.app import db, orcid
 
@@ -92,7 +92,7 @@ def test_rotate_keys_reencrypts_every_token(make_app):
     with app.app_context():
         _add_account()
         _add_account(orcid_id="0000-0001-5000-0007", user_key="2", refresh=None)
-        orcid._queue_revocations(["pending-token-value"], "0000-0001-5000-0007")
+        orcid.queue_revocations(["pending-token-value"], "0000-0001-5000-0007")
         db.session.commit()
         before = _raw_rows("orcid_accounts")
 

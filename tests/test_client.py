@@ -47,7 +47,7 @@ from flask_orcid import (
     Work,
     WorksLimitError,
 )
-from flask_orcid.client import (
+from flask_orcid.protocol.client import (
     existing_put_code,
     parse_retry_after,
     put_code_from_location,
@@ -724,7 +724,7 @@ def test_revoke_posts_the_token_and_reports_refusals(client, rsps):
 
 
 def test_client_repr_and_logs_never_show_secrets_or_tokens(client, rsps, caplog):
-    caplog.set_level(logging.DEBUG, logger="flask_orcid.client")
+    caplog.set_level(logging.DEBUG, logger="flask_orcid.protocol.client")
     rsps.post(f"{BASE}/oauth/token", json={"access_token": TOKEN, "refresh_token": "r-7c1d9"})
     rsps.get(f"{API}/{ORCID}/works", status=503)
     client.client_credentials()
@@ -765,7 +765,7 @@ def test_redact(text, secrets, expected):
 
 
 def test_webhook_register_and_unregister(client, rsps, caplog):
-    caplog.set_level(logging.DEBUG, logger="flask_orcid.client")
+    caplog.set_level(logging.DEBUG, logger="flask_orcid.protocol.client")
     callback = f"https://repo.example.edu/orcid/webhook/{ORCID}?sig=deadbeefcafe"
     encoded = (
         "https%3A%2F%2Frepo.example.edu%2Forcid%2Fwebhook%2F" + ORCID + "%3Fsig%3Ddeadbeefcafe"

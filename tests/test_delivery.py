@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from flask_orcid import delivery as dl
 from flask_orcid.signals import item_failed, item_removed_by_researcher, item_synced
+from flask_orcid.sync import policy
+from flask_orcid.sync.clients import client_from_config
+from flask_orcid.sync.clock import utcnow
 from tests.outbox_support import (
     FAST,
     connect_user,
@@ -162,7 +165,7 @@ def test_a_post_applied_but_unanswered_is_adopted_not_duplicated(app, emulator, 
     final = row(app, user, "thesis:1")
     assert final.state == "synced" and final.put_code == works[0]["put_code"]
     with app.app_context():
-        Event = orcid.outbox_models.Event
+        Event = orcid.models.Event
         outcomes = db.session.scalars(sa.select(Event.outcome).order_by(Event.id)).all()
     assert "duplicate" in outcomes
 
@@ -237,7 +240,7 @@ def test_transient_errors_back_off_then_succeed(app, emulator, user, researcher)
     assert row(app, user, "thesis:1").state == "synced"
     assert len(our_items(emulator, researcher["orcid"])) == 1
     with app.app_context():
-        Event = orcid.outbox_models.Event
+        Event = orcid.models.Event
         statuses = db.session.scalars(sa.select(Event.status).order_by(Event.id)).all()
     assert statuses[:2] == [500, 500]
 
@@ -266,7 +269,7 @@ def test_retry_after_is_honoured_and_attempts_end_parked(make_app, emulator, tmp
     runner = app.test_cli_runner()
     runner.invoke(args=["orcid", "retry"])
     with app.app_context():
-        Item = orcid.outbox_models.Item
+        Item = orcid.models.Item
         db.session.execute(sa.update(Item).values(attempts=1))
         db.session.commit()
     deliver(app)
@@ -304,7 +307,7 @@ def test_disconnect_removes_the_outbox_rows_and_leaves_the_record(app, emulator,
         orcid.disconnect(user)
     assert rows(app) == []
     with app.app_context():
-        Event = orcid.outbox_models.Event
+        Event = orcid.models.Event
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
     assert len(our_items(emulator, researcher["orcid"])) == 1
 
@@ -316,7 +319,7 @@ def test_events_record_every_attempt_without_tokens(app, emulator, user, researc
     time.sleep(0.1)
     deliver(app)
     with app.app_context():
-        Event = orcid.outbox_models.Event
+        Event = orcid.models.Event
         events = db.session.scalars(sa.select(Event).order_by(Event.id)).all()
         token = orcid.get_account(user).access_token
         dump = " ".join(str(vars(e)) for e in events)
@@ -355,9 +358,9 @@ def test_claims_never_overlap_and_expired_leases_come_back(app, emulator, user):
             got2, _ = second.claim(s2, "w2#1")
             assert len(got1) == 5 and got2 == []
             # w1 dies; once its lease expires another worker takes the rows
-            Item = orcid.outbox_models.Item
+            Item = orcid.models.Item
             s1.execute(sa.update(Item).values(
-                lease_expires_at=dl.utcnow() - dl.timedelta(seconds=1)))
+                lease_expires_at=utcnow() - timedelta(seconds=1)))
             s1.commit()
             got2, _ = second.claim(s2, "w2#2")
             assert len(got2) == 5
@@ -372,7 +375,7 @@ def test_background_delivery_thread(make_app, emulator, tmp_path, connect):
     app.test_client().get("/")  # the first request starts the deliverer
     try:
         with app.app_context():
-            assert app.extensions["orcid_outbox"].background.running
+            assert app.extensions["orcid"].background.running
             orcid.publish(user, "thesis:1", thesis(1))
             db.session.commit()  # the commit wakes it: no 30 s wait
         for _ in range(50):
@@ -386,14 +389,14 @@ def test_background_delivery_thread(make_app, emulator, tmp_path, connect):
 
 
 def test_backoff_grows_and_honours_retry_after():
-    settings = dl.Settings(retry_base=10, retry_max=1000)
+    settings = policy.Settings(retry_base=10, retry_max=1000)
     import random
 
     rng = random.Random(1)
-    delays = [dl.backoff_delay(n, settings, rng=rng) for n in (1, 2, 3, 4)]
+    delays = [policy.backoff_delay(n, settings, rng=rng) for n in (1, 2, 3, 4)]
     assert 5 <= delays[0] <= 15 and 40 <= delays[3] <= 120
-    assert dl.backoff_delay(1, settings, retry_after=300, rng=rng) >= 300
-    assert dl.backoff_delay(30, settings, rng=rng) <= 1000
+    assert policy.backoff_delay(1, settings, retry_after=300, rng=rng) >= 300
+    assert policy.backoff_delay(30, settings, rng=rng) <= 1000
 
 
 def test_deliver_command_reports_what_it_did(app, emulator, user, researcher):
@@ -428,7 +431,7 @@ def test_a_duplicate_without_a_put_code_in_the_message_is_found_by_listing(
     deliver(app)  # applied on ORCID, answer lost
 
     def client_without_put_codes(rate_limiter):
-        client = dl.make_client(app.config, rate_limiter)
+        client = client_from_config(app.config, worker=True, rate_limiter=rate_limiter)
         add_item = client.add_item
 
         def add_item_old_message(*args, **kwargs):
@@ -493,9 +496,9 @@ def test_old_events_are_pruned_and_the_loop_keeps_delivering(app, emulator, user
     publish(app, user, "thesis:1", thesis(1))
     deliver(app)
     with app.app_context():
-        Event = orcid.outbox_models.Event
+        Event = orcid.models.Event
         db.session.execute(sa.update(Event).values(
-            created_at=dl.utcnow() - dl.timedelta(days=91)))
+            created_at=utcnow() - timedelta(days=91)))
         db.session.commit()
     stop = threading.Event()
     with app.app_context():

@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from flask import session
 
-from flask_orcid import ExternalId, ValidationError, Work, webhooks
-from flask_orcid import outbox as ob
+from flask_orcid import ExternalId, ValidationError, Work
+from flask_orcid.sync import outbox as ob
+from flask_orcid.sync import webhooks
 from tests.outbox_support import degree, publish, retract, row, rows, thesis
 from tests.plugins.app import User, db, orcid
 
@@ -209,7 +210,7 @@ def test_status_and_retry_commands(app):
     publish(app, "7", "thesis:1", thesis(1))
     publish(app, "7", "thesis:2", thesis(2))
     with app.app_context():
-        Item = orcid.outbox_models.Item
+        Item = orcid.models.Item
         db.session.execute(sa.update(Item).where(Item.key == "thesis:1").values(
             state="parked", park_reason="rejected", error_status=400, error_code=9023,
             error_message="An external identifier is required"))
@@ -243,7 +244,7 @@ def test_outbox_tables_are_prefixed_and_indexed(app):
 
 def test_counts_cover_every_state(app):
     with app.app_context():
-        assert ob.counts(db.session, orcid.outbox_models) == dict.fromkeys(ob.STATES, 0)
+        assert ob.counts(db.session, orcid.models) == dict.fromkeys(ob.STATES, 0)
 
 
 def test_items_page_in_spanish(app):

@@ -154,7 +154,7 @@ def test_worker_processes_never_deliver_a_row_twice(make_app, emulator, connect,
     assert sum(s["synced"] for s in summaries) == 500
     assert sum(1 for s in summaries if s["claimed"]) >= 2, summaries  # they really shared
     with app.app_context():
-        Event = orcid.outbox_models.Event
+        Event = orcid.models.Event
         writes = Counter(db.session.scalars(
             sa.select(Event.item_id).where(Event.outcome == "synced")).all())
         duplicates = db.session.scalar(

@@ -18,7 +18,6 @@ from wtforms import Form, FormField, SelectField, StringField
 from wtforms.fields import FieldList
 
 from flask_orcid import AffiliationSummary, Email, FuzzyDate, Organization, Record
-from flask_orcid.client import ORCIDClient
 from flask_orcid.prefill import (
     DEFAULT_PREFILL_KEYS,
     PublicTokenCache,
@@ -28,6 +27,7 @@ from flask_orcid.prefill import (
     prefill_form,
     read_for_prefill,
 )
+from flask_orcid.protocol.client import ORCIDClient
 
 from .plugins.app import orcid as ext
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from flask_orcid.ratelimit import RateLimiter
+from flask_orcid.protocol.ratelimit import RateLimiter
 
 
 class FakeClock:

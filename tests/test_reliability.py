@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from flask_orcid.client import ORCIDClient
+from flask_orcid.protocol.client import ORCIDClient
 from tests.outbox_support import (
     FAST,
     connect_user,
@@ -192,7 +192,7 @@ def test_a_killed_worker_leaves_no_duplicate_and_the_next_one_finishes(
     # that lands after its death (the crash window between ORCID's 201 and our commit)
     emulator.limits(rate=100000, burst=100000, latency_ms=1000)
     first = _worker(config)
-    Item = orcid.outbox_models.Item
+    Item = orcid.models.Item
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with app.app_context():
@@ -223,7 +223,7 @@ def test_a_killed_worker_leaves_no_duplicate_and_the_next_one_finishes(
         total += len(values)
     assert total == 120
     with app.app_context():
-        Event = orcid.outbox_models.Event
+        Event = orcid.models.Event
         adopted = db.session.scalar(
             sa.select(sa.func.count()).where(Event.outcome == "duplicate"))
     assert adopted >= 1  # the crash window really happened, and was healed by adoption

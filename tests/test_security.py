@@ -13,8 +13,8 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import text
 
-from flask_orcid.oidc import IDTokenError, verify_id_token
-from flask_orcid.views import safe_next
+from flask_orcid.protocol.oidc import IDTokenError, verify_id_token
+from flask_orcid.safety import safe_next
 
 from .plugins.app import db, orcid
 

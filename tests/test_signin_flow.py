@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import text
 
 from flask_orcid import orcid_connected, orcid_denied, orcid_disconnected
-from flask_orcid.accounts import utcnow
+from flask_orcid.sync.clock import utcnow
 
 from .plugins.app import db, orcid
 

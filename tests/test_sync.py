@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from flask_orcid.client import ORCIDClient
+from flask_orcid.protocol.client import ORCIDClient
 from tests.outbox_support import (
     FAST,
     connect_user,
@@ -66,7 +66,7 @@ def test_sync_adopts_an_item_whose_put_code_we_never_learned(app, emulator, user
                              environment="emulator", emulator_url=emulator.url)
         put_code = client.add_work(account.orcid, account.access_token,
                                    thesis(1, "Lost answer"))
-        Item = orcid.outbox_models.Item
+        Item = orcid.models.Item
         db.session.execute(sa.update(Item).values(last_attempt_at=sa.func.current_timestamp()))
         db.session.commit()
     out = app.test_cli_runner().invoke(args=["orcid", "sync", "--orcid", researcher["orcid"]])

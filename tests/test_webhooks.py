@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from werkzeug.serving import make_server
 
-from flask_orcid import webhooks
+from flask_orcid.sync import webhooks
 from tests.outbox_support import (
     FAST,
     connect_user,
@@ -87,7 +87,7 @@ def test_orcid_calling_back_schedules_a_sync_of_that_record(served_app, emulator
     app.test_cli_runner().invoke(args=["orcid", "webhooks", "register"])
     # the researcher deletes our item on ORCID; ORCID notifies the site
     emulator.delete_item(who["orcid"], "work", row(app, user, "thesis:1").put_code)
-    RecordSync = orcid.outbox_models.RecordSync
+    RecordSync = orcid.models.RecordSync
     for _ in range(50):
         with app.app_context():
             pending = orcid.db.session.get(RecordSync, who["orcid"])
@@ -118,7 +118,7 @@ def test_disconnecting_removes_the_webhook_through_the_worker(served_app, emulat
     deliver(app)
     assert _hooks(emulator) == []
     with app.app_context():
-        assert orcid.db.session.get(orcid.outbox_models.RecordSync, who["orcid"]) is None
+        assert orcid.db.session.get(orcid.models.RecordSync, who["orcid"]) is None
 
 
 def test_new_connections_get_a_webhook_from_the_worker_when_asked(served_app, emulator,

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from flask_orcid import XMLError, parse_error, parse_person, parse_record, parse_work, parse_works
-from flask_orcid.xmlsafe import MAX_XML_BYTES, _parser, parse_xml
+from flask_orcid.protocol.xmlsafe import MAX_XML_BYTES, _parser, parse_xml
 
 WORK = (
     b'<work:work xmlns:work="http://www.orcid.org/ns/work" xmlns:common="http://www.orcid.org/ns/common">'

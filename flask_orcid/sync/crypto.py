@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 _HKDF_SALT = b"flask-orcid token encryption v1"
 _HKDF_INFO = b"flask-orcid/tokens"

@@ -7,6 +7,9 @@ before anything is sent.
 
 from __future__ import annotations
 
+#: ORCID adds or reads at most 100 works per bulk call (API-FACTS §4).
+MAX_BULK = 100
+
 #: ``work:type`` values (OM WorkType.java). Thesis = ``dissertation-thesis``.
 WORK_TYPES: frozenset[str] = frozenset(
     """

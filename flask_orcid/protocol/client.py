@@ -30,8 +30,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .config import Endpoints, endpoints
-from .errors import (
+from ..errors import (
     APIError,
     BadRequestError,
     ConflictError,
@@ -53,6 +52,7 @@ from .errors import (
     VisibilityChangeError,
     WorksLimitError,
 )
+from .endpoints import Endpoints, endpoints
 from .model import (
     Affiliation,
     AffiliationSummary,
@@ -60,6 +60,11 @@ from .model import (
     Record,
     Work,
     WorkSummary,
+    works_bulk_xml,
+)
+from .ratelimit import RateLimiter
+from .vocabulary import MAX_BULK, SECTION_PLURALS
+from .xml_reader import (
     parse_affiliation,
     parse_affiliations,
     parse_bulk_response,
@@ -70,9 +75,6 @@ from .model import (
     parse_works,
     parse_works_bulk_read,
 )
-from .ratelimit import RateLimiter
-from .vocabulary import SECTION_PLURALS
-from .xml_writer import works_bulk_xml
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +84,6 @@ JSON = "application/json"
 #: Affiliation sections (singular, as in item paths) and their plural summary paths.
 AFFILIATION_SECTIONS: dict[str, str] = SECTION_PLURALS
 
-#: ORCID refuses more than 100 works per bulk call (API-FACTS §4).
-MAX_BULK = 100
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _ORCID_ID = re.compile(r"\b\d{4}-\d{4}-\d{4}-\d{3}[\dX]\b")

@@ -9,10 +9,11 @@ can only fail. Each function returns ``(field, message)`` pairs; the model raise
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .identifiers import normalize_doi, normalize_handle, parse_orcid_id
+from .item_fields import AffiliationFields, WorkFields
+from .values import Contributor, ExternalId, FuzzyDate, Organization
 from .vocabulary import (
     AFFILIATION_SECTIONS,
     CITATION_TYPES,
@@ -30,9 +31,6 @@ from .vocabulary import (
     WORK_TYPE_ALIASES,
     WORK_TYPES,
 )
-
-if TYPE_CHECKING:
-    from .model import Affiliation, Contributor, ExternalId, FuzzyDate, Organization, Work
 
 Problems = list[tuple[str, str]]
 
@@ -219,7 +217,7 @@ class _Checker:
             self.add(f"{prefix}.role", f"{role!r} is not a contributor role ORCID accepts.{hint}")
 
 
-def work_problems(work: Work) -> Problems:
+def work_problems(work: WorkFields) -> Problems:
     """Everything in ``work`` that ORCID's API would refuse on POST or PUT."""
     check = _Checker()
     check.text("title", work.title, limit=1000, required=True, label="a title")
@@ -256,7 +254,7 @@ def work_problems(work: Work) -> Problems:
     return check.found
 
 
-def affiliation_problems(item: Affiliation) -> Problems:
+def affiliation_problems(item: AffiliationFields) -> Problems:
     """Everything in ``item`` that ORCID's API would refuse (ActivityValidator#validateAffiliation)."""
     check = _Checker()
     if item.section not in AFFILIATION_SECTIONS:

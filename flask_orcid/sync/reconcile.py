@@ -22,22 +22,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .errors import InsufficientScopeError, InvalidTokenError, ORCIDError
-from .outbox import (
-    FAILED,
-    PARK_AUTH,
-    PARKED,
-    PENDING,
-    REMOVED,
-    SYNCED,
-    OutboxModels,
-    utcnow,
-)
+from .. import signals
+from ..errors import InsufficientScopeError, InvalidTokenError, ORCIDError
+from ..protocol.client import ORCIDClient
+from .clock import utcnow
+from .connections import token_rejected
+from .models import ACTIVE, FAILED, PARKED, PENDING, REMOVED, SYNCED, Models
+from .results import REMOVED_MESSAGE
 
 log = logging.getLogger(__name__)
-
-REMOVED_MESSAGE = "The researcher removed this item from their ORCID record."
-
 
 @dataclass
 class SyncSummary:
@@ -49,7 +42,12 @@ class SyncSummary:
     adopted: int = 0
     gone_after_retraction: int = 0
     error: str | None = None
-    removed_keys: list[str] = field(default_factory=list)
+    #: (key, kind, put-code) of each item the researcher removed
+    removed_items: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def removed_keys(self) -> list[str]:
+        return [key for key, _kind, _pc in self.removed_items]
 
     def line(self) -> str:
         if self.error:
@@ -58,40 +56,50 @@ class SyncSummary:
                 f"researcher, {self.adopted} put-code(s) recovered")
 
 
-def reconcile(session: Session, models: OutboxModels, client, account, *,
-              client_id: str | None = None) -> SyncSummary:
-    """Reconcile one connected record; commits its changes."""
-    Item, Event = models.Item, models.Event
-    orcid = account.orcid
-    summary = SyncSummary(orcid=orcid)
-    user_key = account.user_key
-    rows = session.scalars(sa.select(Item).where(Item.user_key == user_key)).all()
+Ours = dict[str, set[int]]
+SelfIds = dict[str, dict[tuple[str, str], int]]
+
+
+def _read_ours(client: ORCIDClient, orcid: str, token: str, kinds: list[str],
+               client_id: str | None) -> tuple[Ours, SelfIds]:
+    """Put-codes and normalized ``self`` ids of our items on the record, per section."""
+    ours: Ours = {}
+    self_ids: SelfIds = {}
+    for kind in kinds:
+        summaries: list[Any]
+        if kind == "work":
+            summaries = list(client.read_works(orcid, token))
+        else:
+            summaries = list(client.read_affiliations(orcid, token, kind))
+        mine = [s for s in summaries
+                if not s.source_client_id or not client_id or s.source_client_id == client_id]
+        ours[kind] = {int(s.put_code) for s in mine if s.put_code is not None}
+        ids: dict[tuple[str, str], int] = {}
+        for s in mine:
+            sid_fn = getattr(s, "self_ids", None)
+            for sid in (sid_fn() if callable(sid_fn) else ()):
+                ids.setdefault(sid, int(s.put_code))
+        self_ids[kind] = ids
+    return ours, self_ids
+
+
+def reconcile(session: Session, models: Models, client: ORCIDClient, account: Any, *,
+              client_id: str | None = None, sender: Any = None) -> SyncSummary:
+    """Reconcile one connected record; commits its changes. ``sender``: the signals' sender."""
+    Item = models.Item
+    summary = SyncSummary(orcid=account.orcid)
+    rows = session.scalars(sa.select(Item).where(Item.user_key == account.user_key)).all()
     if not rows:
         return summary
     client_id = client_id or getattr(client, "client_id", None)
     token = account.access_token
     started = utcnow()
-    kinds = sorted({r.kind for r in rows})
-    ours: dict[str, set[int]] = {}
-    self_ids: dict[str, dict[tuple[str, str], int]] = {}
     try:
-        for kind in kinds:
-            if kind == "work":
-                summaries = client.read_works(orcid, token)
-            else:
-                summaries = client.read_affiliations(orcid, token, kind)
-            mine = [s for s in summaries
-                    if not s.source_client_id or not client_id or s.source_client_id == client_id]
-            ours[kind] = {int(s.put_code) for s in mine if s.put_code is not None}
-            ids: dict[tuple[str, str], int] = {}
-            for s in mine:
-                sid_fn = getattr(s, "self_ids", None)
-                for sid in (sid_fn() if callable(sid_fn) else ()):
-                    ids.setdefault(sid, int(s.put_code))
-            self_ids[kind] = ids
+        ours, self_ids = _read_ours(client, account.orcid, token,
+                                    sorted({r.kind for r in rows}), client_id)
     except InvalidTokenError:
         summary.error = "ORCID refused the connection's token; the researcher must reconnect"
-        _connection_lost(session, models, account)
+        token_rejected(session, models, account.user_key, token)
         return summary
     except InsufficientScopeError:
         summary.error = "the connection may not read the record (missing /read-limited)"
@@ -99,6 +107,19 @@ def reconcile(session: Session, models: OutboxModels, client, account, *,
     except ORCIDError as exc:
         summary.error = f"ORCID could not be read ({type(exc).__name__})"
         return summary
+    _apply(session, models, account, rows, ours, self_ids, started, summary)
+    session.commit()
+    for key, kind, put_code in summary.removed_items:
+        signals.notify(signals.item_removed_by_researcher, sender, user_key=account.user_key,
+                       key=key, kind=kind, orcid=account.orcid, put_code=put_code)
+    return summary
+
+
+def _apply(session: Session, models: Models, account: Any, rows: Any, ours: Ours,
+           self_ids: SelfIds, started: Any, summary: SyncSummary) -> None:
+    """Judge each row by what the record holds (rows written since ``started`` are skipped)."""
+    Item, Event = models.Item, models.Event
+    orcid, user_key = account.orcid, account.user_key
 
     now = utcnow()
     free = sa.or_(Item.lease_owner.is_(None), Item.lease_expires_at < now)
@@ -126,7 +147,7 @@ def reconcile(session: Session, models: OutboxModels, client, account, *,
             if res.rowcount:
                 if outcome == REMOVED:
                     summary.removed += 1
-                    summary.removed_keys.append(row.key)
+                    summary.removed_items.append((row.key, row.kind, int(row.put_code)))
                 session.add(Event(item_id=row.id, user_key=user_key, orcid=orcid, kind=row.kind,
                                   key=row.key, operation="sync", outcome=outcome,
                                   put_code=row.put_code, message=REMOVED_MESSAGE
@@ -154,57 +175,15 @@ def reconcile(session: Session, models: OutboxModels, client, account, *,
                 session.add(Event(item_id=row.id, user_key=user_key, orcid=orcid, kind=row.kind,
                                   key=row.key, operation="sync", outcome="adopted",
                                   put_code=match))
-    session.commit()
-    if summary.removed:
-        _signal_removed(session, account, summary)
-    return summary
 
 
-def _connection_lost(session: Session, models: OutboxModels, account) -> None:
-    """401 while reading: same treatment as in delivery (invalid, rows parked)."""
-    from .delivery import AUTH_MESSAGE
-
-    Item = models.Item
-    acc = session.get(models.Account, account.id)
-    if acc is not None:
-        mark = getattr(acc, "mark_invalid", None)
-        if callable(mark):
-            mark()
-        else:  # pragma: no cover
-            acc.status = "invalid"
-    session.execute(
-        sa.update(Item).where(Item.user_key == account.user_key,
-                              Item.state.in_((PENDING, FAILED)))
-        .values(state=PARKED, park_reason=PARK_AUTH, error_status=401,
-                error_message=AUTH_MESSAGE, updated_at=utcnow()),
-        execution_options={"synchronize_session": False},
-    )
-    session.commit()
-
-
-def _signal_removed(session: Session, account, summary: SyncSummary) -> None:
-    try:
-        from flask import current_app
-
-        from . import signals
-
-        sig = getattr(signals, "item_removed_by_researcher", None)
-        if sig is None:
-            return
-        for key in summary.removed_keys:
-            sig.send(current_app._get_current_object(), user_key=account.user_key, key=key,
-                     orcid=account.orcid)
-    except Exception:  # receivers only observe
-        log.exception("a receiver of item_removed_by_researcher failed")
-
-
-def sync_records(app, db, models: OutboxModels, client, *, orcid: str | None = None,
+def sync_records(app, db, models: Models, client, *, orcid: str | None = None,
                  progress=None) -> list[SyncSummary]:
     """Reconcile every active connection with outbox rows (or just ``orcid``)."""
     Account, Item = models.Account, models.Item
     results: list[SyncSummary] = []
     with Session(db.engine, expire_on_commit=False) as session:
-        stmt = sa.select(Account).where(Account.status == "active")
+        stmt = sa.select(Account).where(Account.status == ACTIVE)
         if orcid:
             stmt = stmt.where(Account.orcid == orcid)
         else:
@@ -212,14 +191,14 @@ def sync_records(app, db, models: OutboxModels, client, *, orcid: str | None = N
         accounts = session.scalars(stmt.order_by(Account.id)).all()
         for n, account in enumerate(accounts, 1):
             results.append(reconcile(session, models, client, account,
-                                     client_id=app.config.get("ORCID_CLIENT_ID")))
+                                     client_id=app.config.get("ORCID_CLIENT_ID"), sender=app))
             _touch(session, models, account.orcid, requested_before=None)
             if progress:
                 progress(n, len(accounts), results[-1])
     return results
 
 
-def request_sync(session: Session, models: OutboxModels, orcid: str) -> None:
+def request_sync(session: Session, models: Models, orcid: str) -> None:
     """Ask the next delivery pass to reconcile ``orcid`` (the webhook callback calls this)."""
     RecordSync = models.RecordSync
     now = utcnow()
@@ -231,7 +210,7 @@ def request_sync(session: Session, models: OutboxModels, orcid: str) -> None:
         session.add(RecordSync(orcid=orcid, sync_requested_at=now))
 
 
-def _touch(session: Session, models: OutboxModels, orcid: str, requested_before) -> None:
+def _touch(session: Session, models: Models, orcid: str, requested_before) -> None:
     RecordSync = models.RecordSync
     now = utcnow()
     stmt = sa.update(RecordSync).where(RecordSync.orcid == orcid)
@@ -245,7 +224,7 @@ def _touch(session: Session, models: OutboxModels, orcid: str, requested_before)
     session.commit()
 
 
-def process_sync_requests(app, db, models: OutboxModels, client, *, owner: str = "",
+def process_sync_requests(app, db, models: Models, client, *, owner: str = "",
                           limit: int = 100) -> int:
     """Reconcile the records whose webhook fired since the last pass; returns how many."""
     Account, RecordSync = models.Account, models.RecordSync
@@ -259,11 +238,11 @@ def process_sync_requests(app, db, models: OutboxModels, client, *, owner: str =
         session.commit()
         for orcid, requested in pending:
             account = session.scalars(
-                sa.select(Account).where(Account.orcid == orcid, Account.status == "active")
+                sa.select(Account).where(Account.orcid == orcid, Account.status == ACTIVE)
             ).first()
             if account is not None:
                 summary = reconcile(session, models, client, account,
-                                    client_id=app.config.get("ORCID_CLIENT_ID"))
+                                    client_id=app.config.get("ORCID_CLIENT_ID"), sender=app)
                 log.info("webhook sync: %s", summary.line())
             _touch(session, models, orcid, requested_before=requested)
             done += 1

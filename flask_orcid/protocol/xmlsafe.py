@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from .errors import XMLError
+from ..errors import XMLError
 
 __all__ = ["MAX_XML_BYTES", "parse_xml"]
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from wtforms.validators import ValidationError as FormValidationError
-
-from .config import endpoints
+from .endpoints import endpoints
 
 __all__ = [
-    "ORCIDIdValidator",
+    "ORCIDIdError",
     "doi_key",
     "external_id_key",
     "is_valid_orcid_id",
@@ -56,18 +54,15 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
     return message
 
 
-class _ORCIDIdError(ValueError):
-    """A ValueError whose message a form can show in the user's language (Spanish catalog)."""
+class ORCIDIdError(ValueError):
+    """A malformed iD: the message in English, and its catalog ``template`` with ``params``
+    so a form can show it in the reader's language (see :class:`flask_orcid.forms.ORCIDIdValidator`)."""
 
     def __init__(self, template: str, **params: object) -> None:
         super().__init__(template % params)
         self.template = template
         self.params = params
 
-    def translated(self) -> str:
-        from .i18n import gettext  # Flask-Babel only where a form shows the message
-
-        return gettext(self.template, **self.params)
 
 
 def parse_orcid_id(text: str) -> str:
@@ -81,14 +76,14 @@ def parse_orcid_id(text: str) -> str:
         raise ValueError(f"An ORCID iD must be text, not {type(text).__name__}.")
     raw = text.strip()
     if not raw:
-        raise _ORCIDIdError(
+        raise ORCIDIdError(
             N_("Enter an ORCID iD, for example %(example)s."), example=EXAMPLE_ORCID
         )
     candidate = raw
     if "/" in raw or raw.lower().startswith(("http:", "https:")):
         match = _ORCID_URI.match(raw)
         if not match:
-            raise _ORCIDIdError(
+            raise ORCIDIdError(
                 N_(
                     "%(text)s is not an ORCID iD or an orcid.org link; an iD looks like "
                     "%(example)s or https://orcid.org/%(example)s."
@@ -104,7 +99,7 @@ def parse_orcid_id(text: str) -> str:
     base = "".join(grouped.groups())  # type: ignore[union-attr]
     expected = orcid_checksum(base[:15])
     if base[15] != expected:
-        raise _ORCIDIdError(
+        raise ORCIDIdError(
             N_(
                 "The check digit of %(orcid)s is wrong: the last character should be "
                 "%(expected)s, not %(found)s. Look for a mistyped digit."
@@ -138,15 +133,15 @@ def _explain_shape(candidate: str) -> None:
                 "ORCID iDs contain only digits (and an X as the very last character); "
                 "%(char)s in place of digit %(position)d of %(text)s is not allowed."
             )
-        raise _ORCIDIdError(template, char=repr(char), position=position, text=repr(candidate))
+        raise ORCIDIdError(template, char=repr(char), position=position, text=repr(candidate))
     if len(compact) != 16:
-        raise _ORCIDIdError(
+        raise ORCIDIdError(
             N_("An ORCID iD has 16 digits, like %(example)s; %(text)s has %(count)d."),
             example=EXAMPLE_ORCID,
             text=repr(candidate),
             count=len(compact),
         )
-    raise _ORCIDIdError(
+    raise ORCIDIdError(
         N_(
             "Write the 16 digits of %(text)s in four groups of four separated by hyphens, "
             "like %(example)s."
@@ -258,28 +253,3 @@ def external_id_key(id_type: str, value: str) -> tuple[str, str]:
     if kind == "uri":
         return kind, text if "://" in text or text.startswith("urn:") else f"http://{text}"
     return kind, text.lower()
-
-
-class ORCIDIdValidator:
-    """WTForms validator: the field holds an ORCID iD with a correct check digit.
-
-    Empty fields pass (combine with ``Optional`` or ``DataRequired``). The error says what is
-    wrong (a letter, the length, the check digit) so the person can fix it.
-
-    Remember ORCID's rule: a researcher's *own* iD is collected through OAuth, never typed.
-    Use this for iDs the site shows as unauthenticated (advisors, committee members).
-    """
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message
-
-    def __call__(self, form: object, field: object) -> None:
-        data = getattr(field, "data", None)
-        if data is None or (isinstance(data, str) and not data.strip()):
-            return
-        try:
-            parse_orcid_id(data)
-        except _ORCIDIdError as exc:
-            raise FormValidationError(self.message or exc.translated()) from exc
-        except ValueError as exc:
-            raise FormValidationError(self.message or str(exc)) from exc

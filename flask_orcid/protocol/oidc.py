@@ -19,7 +19,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from .errors import ORCIDError, ORCIDTimeout, TransportError
+from ..errors import ORCIDError, ORCIDTimeout, TransportError
 
 __all__ = ["IDTokenError", "fetch_jwks", "verify_id_token"]
 

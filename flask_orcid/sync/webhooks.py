@@ -2,7 +2,8 @@
 
 ORCID's callback is an empty ``POST`` that does not say which record changed (API-FACTS §9),
 so the URL carries the iD, plus an HMAC of it under ``ORCID_WEBHOOK_SECRET``: only URLs we
-handed to ORCID trigger anything, and nobody can make us re-read arbitrary records.
+handed to ORCID trigger anything, and nobody can make us re-read arbitrary records. The URL
+itself is built by the Flask layer (``callback_url``) and handed in as a function.
 """
 
 from __future__ import annotations
@@ -10,18 +11,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .errors import ConfigurationError, NotFoundError, ORCIDError
-from .outbox import OutboxModels, utcnow
+from ..errors import ConfigurationError, NotFoundError, ORCIDError
+from ..protocol.client import ORCIDClient
+from .clock import utcnow
+from .models import ACTIVE, Models
 
 log = logging.getLogger(__name__)
 
 
-def _secret(config) -> bytes:
+def _secret(config: Mapping[str, Any]) -> bytes:
     secret = config.get("ORCID_WEBHOOK_SECRET")
     if not secret:
         raise ConfigurationError(
@@ -31,40 +36,17 @@ def _secret(config) -> bytes:
     return secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
 
 
-def signature(config, orcid: str) -> str:
+def signature(config: Mapping[str, Any], orcid: str) -> str:
     """The HMAC-SHA256 (hex) of ``orcid`` under ``ORCID_WEBHOOK_SECRET``."""
     mac = hmac.new(_secret(config), f"orcid-webhook:{orcid}".encode(), hashlib.sha256)
     return mac.hexdigest()
 
 
-def verify(config, orcid: str, sig: str) -> bool:
+def verify(config: Mapping[str, Any], orcid: str, sig: str) -> bool:
     """Constant-time check of a callback URL's signature; False when webhooks are off."""
     if not config.get("ORCID_WEBHOOK_SECRET") or not isinstance(sig, str):
         return False
     return hmac.compare_digest(signature(config, orcid), sig)
-
-
-def callback_url(app, orcid: str) -> str:
-    """The public URL ORCID should call for ``orcid``.
-
-    Built from ``ORCID_WEBHOOK_BASE_URL`` (the site's public root, e.g.
-    ``https://theses.example.edu``) or, failing that, Flask's ``SERVER_NAME``.
-    """
-    from flask import url_for
-
-    path_sig = signature(app.config, orcid)
-    base = app.config.get("ORCID_WEBHOOK_BASE_URL")
-    with app.app_context():
-        if base:
-            with app.test_request_context("/", base_url=base):
-                return url_for("orcid_outbox.webhook", orcid=orcid, sig=path_sig,
-                               _external=True)
-        if not app.config.get("SERVER_NAME"):
-            raise ConfigurationError(
-                "Set ORCID_WEBHOOK_BASE_URL to your site's public address (for example "
-                "https://theses.example.edu) so ORCID knows where to send webhook callbacks."
-            )
-        return url_for("orcid_outbox.webhook", orcid=orcid, sig=path_sig, _external=True)
 
 
 @dataclass
@@ -75,24 +57,31 @@ class WebhookResult:
     error: str | None = None
 
 
-def _webhook_token(client) -> str:
+def _webhook_token(client: ORCIDClient) -> str:
     return client.client_credentials("/webhook")["access_token"]
 
 
-def register(app, db, models: OutboxModels, client, orcids: list[str] | None = None,
-             progress=None) -> list[WebhookResult]:
-    """Register a callback for every active connection (or ``orcids``); records it locally."""
+Progress = Callable[[int, int, "WebhookResult"], None]
+
+
+def register(db: Any, models: Models, client: ORCIDClient, callback_url: Callable[[str], str],
+             orcids: list[str] | None = None,
+             progress: Progress | None = None) -> list[WebhookResult]:
+    """Register a callback for every active connection (or ``orcids``); records it locally.
+
+    ``callback_url(orcid)`` gives the signed public URL ORCID should call.
+    """
     Account, RecordSync = models.Account, models.RecordSync
     results: list[WebhookResult] = []
-    callback_url(app, "0000-0000-0000-0000")  # fail early on missing configuration
+    callback_url("0000-0000-0000-0000")  # fail early on missing configuration
     token = _webhook_token(client)
     with Session(db.engine, expire_on_commit=False) as session:
-        stmt = sa.select(Account.orcid).where(Account.status == "active")
+        stmt = sa.select(Account.orcid).where(Account.status == ACTIVE)
         if orcids:
             stmt = sa.select(Account.orcid).where(Account.orcid.in_(orcids))
         targets = list(dict.fromkeys(session.scalars(stmt.order_by(Account.id))))
         for n, orcid in enumerate(targets, 1):
-            url = callback_url(app, orcid)
+            url = callback_url(orcid)
             try:
                 created = client.register_webhook(orcid, token, url)
             except ORCIDError as exc:
@@ -110,8 +99,8 @@ def register(app, db, models: OutboxModels, client, orcids: list[str] | None = N
     return results
 
 
-def unregister(app, db, models: OutboxModels, client, orcids: list[str] | None = None,
-               progress=None) -> list[WebhookResult]:
+def unregister(db: Any, models: Models, client: ORCIDClient, orcids: list[str] | None = None,
+               progress: Progress | None = None) -> list[WebhookResult]:
     """Remove our callbacks at ORCID (all we registered, or ``orcids``)."""
     RecordSync = models.RecordSync
     results: list[WebhookResult] = []
@@ -138,7 +127,7 @@ def unregister(app, db, models: OutboxModels, client, orcids: list[str] | None =
     return results
 
 
-def process_unregistrations(db, models: OutboxModels, client, limit: int = 100) -> int:
+def process_unregistrations(db: Any, models: Models, client: ORCIDClient, limit: int = 100) -> int:
     """Remove the hooks of disconnected records at ORCID (called by every delivery pass)."""
     RecordSync, Account = models.RecordSync, models.Account
     with Session(db.engine, expire_on_commit=False) as session:
@@ -175,19 +164,19 @@ def process_unregistrations(db, models: OutboxModels, client, limit: int = 100) 
         return done
 
 
-def unregistered_connections(db, models: OutboxModels, limit: int = 50) -> list[str]:
+def unregistered_connections(db: Any, models: Models, limit: int = 50) -> list[str]:
     """Active connections whose record has no webhook of ours yet."""
     Account, RecordSync = models.Account, models.RecordSync
     with Session(db.engine) as session:
         return list(session.scalars(
             sa.select(Account.orcid)
             .outerjoin(RecordSync, RecordSync.orcid == Account.orcid)
-            .where(Account.status == "active", RecordSync.webhook_url.is_(None))
+            .where(Account.status == ACTIVE, RecordSync.webhook_url.is_(None))
             .order_by(Account.id).limit(limit)
         ))
 
 
-def registered(db, models: OutboxModels) -> list:
+def registered(db: Any, models: Models) -> list[Any]:
     """The callbacks we registered (ORCID offers no way to list them)."""
     RecordSync = models.RecordSync
     with Session(db.engine) as session:
@@ -212,7 +201,6 @@ def _describe(exc: ORCIDError) -> str:
 
 
 __all__ = [
-    "callback_url",
     "process_unregistrations",
     "unregistered_connections",
     "register",

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -20,11 +21,18 @@ from flask import (
     url_for,
 )
 
-from . import outbox as ob
+from .errors import ConfigurationError
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .i18n import ngettext
-from .identifiers import is_valid_orcid_id
+from .page_errors import SignInRequiredError
+from .protocol.identifiers import is_valid_orcid_id, orcid_uri
+from .safety import check_csrf
+from .state import get_state
+from .sync import models as m
+from .sync import outbox as ob
+from .sync import webhooks
+from .sync.reconcile import request_sync
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +40,11 @@ bp = Blueprint("orcid_outbox", __name__, template_folder="templates")
 
 #: What the researcher reads for each state.
 STATE_LABELS = {
-    ob.PENDING: _l("Waiting to be sent"),
-    ob.SYNCED: _l("On your record"),
-    ob.FAILED: _l("Will be retried"),
-    ob.PARKED: _l("Not sent"),
-    ob.REMOVED: _l("Removed by you"),
+    m.PENDING: _l("Waiting to be sent"),
+    m.SYNCED: _l("On your record"),
+    m.FAILED: _l("Will be retried"),
+    m.PARKED: _l("Not sent"),
+    m.REMOVED: _l("Removed by you"),
 }
 
 KIND_LABELS = {
@@ -53,24 +61,20 @@ KIND_LABELS = {
 #: Why an item is not on the record, in the researcher's words (the stored message is
 #: for admins; ORCID's own message is shown when ORCID refused the item).
 REASONS = {
-    ob.PARK_AUTH: _l("ORCID no longer accepts this site's permission. Connect your iD again "
+    m.PARK_AUTH: _l("ORCID no longer accepts this site's permission. Connect your iD again "
                      "and it will be sent."),
-    ob.PARK_SCOPE: _l("This site lacks the permission to update your record. Connect your iD "
+    m.PARK_SCOPE: _l("This site lacks the permission to update your record. Connect your iD "
                       "again to grant it."),
-    ob.PARK_GAVE_UP: _l("ORCID could not be reached after several attempts. The site's "
+    m.PARK_GAVE_UP: _l("ORCID could not be reached after several attempts. The site's "
                         "administrators can send it again."),
 }
 
 
-def _ext():
-    from .extension import get_state
-
+def _ext() -> Any:
     return get_state().extension
 
 
 def _user_key_or_fail() -> str:
-    from .views import SignInRequiredError
-
     user = _ext().current_user()
     if user is None:
         raise SignInRequiredError(
@@ -78,18 +82,10 @@ def _user_key_or_fail() -> str:
     return user.key
 
 
-def _check_csrf() -> None:
-    from .views import _check_csrf as check
-
-    check()
-
-
 def orcid_item_url(row: Any, account: Any) -> str | None:
     """Where the researcher sees the item: their record on ORCID (items have no own page)."""
     if account is None or not row.on_record:
         return None
-    from .identifiers import orcid_uri
-
     return orcid_uri(account.orcid, account.environment or "production",
                      current_app.config.get("ORCID_EMULATOR_URL"))
 
@@ -116,9 +112,9 @@ def items_context(ext, user_key: str) -> dict:
 
 
 def _reason(row: Any) -> Any:
-    if row.state == ob.FAILED:
+    if row.state == m.FAILED:
         return _("ORCID could not be reached; it will be retried automatically.")
-    if row.state != ob.PARKED:
+    if row.state != m.PARKED:
         return None
     return REASONS.get(row.park_reason) or row.error_message
 
@@ -126,7 +122,7 @@ def _reason(row: Any) -> Any:
 @bp.post("/items/resend")
 def resend() -> Any:
     """Send again an item the researcher removed (their explicit choice)."""
-    _check_csrf()
+    check_csrf()
     user_key = _user_key_or_fail()
     key = request.form.get("key", "")
     ext = _ext()
@@ -149,11 +145,11 @@ def admin() -> Any:
     """Counts per state, rows needing attention, and the latest events."""
     _require_admin()
     ext = _ext()
-    models = ext.outbox_models
+    models = ext.models
     session = ext.db.session
     Item, Event = models.Item, models.Event
     attention = session.scalars(
-        sa.select(Item).where(Item.state.in_((ob.PARKED, ob.FAILED)))
+        sa.select(Item).where(Item.state.in_((m.PARKED, m.FAILED)))
         .order_by(Item.updated_at.desc()).limit(200)
     ).all()
     events = session.scalars(
@@ -171,13 +167,13 @@ def admin() -> Any:
 
 @bp.post("/admin/retry")
 def admin_retry() -> Any:
-    _check_csrf()
+    check_csrf()
     _require_admin()
     ext = _ext()
     key = request.form.get("key") or None
     user_key = request.form.get("user_key") or None
     parked = request.form.get("parked") == "1"
-    n = ob.retry(ext.db.session, ext.outbox_models, parked=parked, key=key, user_key=user_key)
+    n = ob.retry(ext.db.session, ext.models, parked=parked, key=key, user_key=user_key)
     ext.db.session.commit()
     ext.wake_delivery()
     flash(ngettext("%(num)d item scheduled for delivery.", "%(num)d items scheduled for delivery.", n),
@@ -194,27 +190,44 @@ def webhook(orcid: str, sig: str) -> Response:
     Answers 204 at once (ORCID retries non-2xx answers, API-FACTS §9); a wrong method, iD or
     signature gets 404, the same answer as an unknown URL.
     """
-    from . import webhooks
-
     if request.method != "POST" or not is_valid_orcid_id(orcid) or not webhooks.verify(
         current_app.config, orcid, sig
     ):
         abort(404)
     ext = _ext()
-    from .sync import request_sync
-
     if ext.get_account_by_orcid(orcid) is not None:
-        request_sync(ext.db.session, ext.outbox_models, orcid)
+        request_sync(ext.db.session, ext.models, orcid)
         ext.db.session.commit()
         ext.wake_delivery()
     return Response(status=204)
 
 
-def exempt_from_csrf(app) -> None:
+def callback_url(app: Flask, orcid: str) -> str:
+    """The public URL ORCID should call for ``orcid``.
+
+    Built from ``ORCID_WEBHOOK_BASE_URL`` (the site's public root, e.g.
+    ``https://theses.example.edu``) or, failing that, Flask's ``SERVER_NAME``.
+    """
+    path_sig = webhooks.signature(app.config, orcid)
+    base = app.config.get("ORCID_WEBHOOK_BASE_URL")
+    with app.app_context():
+        if base:
+            with app.test_request_context("/", base_url=base):
+                return url_for("orcid_outbox.webhook", orcid=orcid, sig=path_sig,
+                               _external=True)
+        if not app.config.get("SERVER_NAME"):
+            raise ConfigurationError(
+                "Set ORCID_WEBHOOK_BASE_URL to your site's public address (for example "
+                "https://theses.example.edu) so ORCID knows where to send webhook callbacks."
+            )
+        return url_for("orcid_outbox.webhook", orcid=orcid, sig=path_sig, _external=True)
+
+
+def exempt_from_csrf(app: Flask) -> None:
     """Flask-WTF's CSRFProtect would refuse ORCID's callback POST; exempt that one view."""
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         csrf.exempt(webhook)
 
 
-__all__ = ["bp", "exempt_from_csrf", "items_context"]
+__all__ = ["bp", "callback_url", "exempt_from_csrf", "items_context"]

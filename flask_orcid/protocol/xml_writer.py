@@ -7,18 +7,12 @@ Callers go through ``Work.to_xml()`` / ``Affiliation.to_xml()``, which validate 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lxml import etree
 
-from .errors import ValidationError
+from .item_fields import AffiliationFields, WorkFields
+from .values import ExternalId, FuzzyDate, Organization
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from .model import Affiliation, ExternalId, FuzzyDate, Organization, Work
-
-__all__ = ["NS", "affiliation_element", "serialize", "work_element", "works_bulk_xml"]
+__all__ = ["NS", "affiliation_element", "qname", "serialize", "work_element"]
 
 _BASE = "http://www.orcid.org/ns/"
 #: Namespace URI per prefix, as ORCID's schemas and samples use them.
@@ -46,12 +40,12 @@ NS: dict[str, str] = {
 }
 
 
-def _q(prefix: str, name: str) -> str:
+def qname(prefix: str, name: str) -> str:
     return f"{{{NS[prefix]}}}{name}"
 
 
 def _sub(parent: etree._Element, prefix: str, name: str, text: str | None = None) -> etree._Element:
-    child = etree.SubElement(parent, _q(prefix, name))
+    child = etree.SubElement(parent, qname(prefix, name))
     if text is not None:
         child.text = text
     return child
@@ -99,7 +93,7 @@ def _organization(parent: etree._Element, org: Organization) -> None:
 
 
 def _root(prefix: str, name: str, put_code: int | None) -> etree._Element:
-    root = etree.Element(_q(prefix, name), nsmap={"common": NS["common"], prefix: NS[prefix]})
+    root = etree.Element(qname(prefix, name), nsmap={"common": NS["common"], prefix: NS[prefix]})
     # put-code only for PUT: in a POST body ORCID answers 400 / 9024 (API-FACTS §5).
     # visibility is never written: ORCID applies the researcher's default, and a PUT with a
     # different value is 403 / 9035.
@@ -108,7 +102,7 @@ def _root(prefix: str, name: str, put_code: int | None) -> etree._Element:
     return root
 
 
-def work_element(work: Work, put_code: int | None = None) -> etree._Element:
+def work_element(work: WorkFields, put_code: int | None = None) -> etree._Element:
     """The ``work:work`` element for ``work`` (not validated here: use ``Work.to_xml``)."""
     root = _root("work", "work", put_code)
     title = _sub(root, "work", "title")
@@ -147,7 +141,7 @@ def work_element(work: Work, put_code: int | None = None) -> etree._Element:
     return root
 
 
-def affiliation_element(item: Affiliation, put_code: int | None = None) -> etree._Element:
+def affiliation_element(item: AffiliationFields, put_code: int | None = None) -> etree._Element:
     """The ``{section}:{section}`` element (``education:education``, …) for ``item``."""
     root = _root(item.section, item.section, put_code)
     _opt(root, "common", "department-name", item.department)
@@ -164,21 +158,3 @@ def affiliation_element(item: Affiliation, put_code: int | None = None) -> etree
 
 def serialize(element: etree._Element) -> bytes:
     return etree.tostring(element, xml_declaration=True, encoding="UTF-8")
-
-
-def works_bulk_xml(works: Iterable[Work]) -> bytes:
-    """The ``bulk:bulk`` body for ``POST /works`` (at most 100 works; each one validated)."""
-    items = list(works)
-    if not 1 <= len(items) <= 100:
-        raise ValueError(f"A bulk POST carries 1 to 100 works; got {len(items)}.")
-    root = etree.Element(
-        _q("bulk", "bulk"),
-        nsmap={"bulk": NS["bulk"], "common": NS["common"], "work": NS["work"]},
-    )
-    for index, work in enumerate(items):
-        try:
-            work.validate()
-        except ValidationError as exc:
-            raise ValidationError(f"works[{index}].{exc}", field=f"works[{index}].{exc.field}") from exc
-        root.append(work_element(work))
-    return serialize(root)

@@ -14,21 +14,10 @@ import re
 
 from lxml import etree
 
-from .errors import XMLError
-from .model import (
-    Affiliation,
-    AffiliationSummary,
-    Contributor,
-    Email,
-    ErrorInfo,
-    ExternalId,
-    FuzzyDate,
-    Organization,
-    Person,
-    Record,
-    Work,
-    WorkSummary,
-)
+from ..errors import XMLError
+from .model import Affiliation, Work
+from .records import AffiliationSummary, Email, ErrorInfo, Person, Record, WorkSummary
+from .values import Contributor, ExternalId, FuzzyDate, Organization
 from .vocabulary import AFFILIATION_SECTIONS, SECTION_PLURALS
 from .xml_writer import NS
 from .xmlsafe import MAX_XML_BYTES, parse_xml

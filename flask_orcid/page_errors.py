@@ -1,0 +1,123 @@
+"""Errors the extension renders as explanatory pages (``orcid/error.html``).
+
+Each is a Werkzeug ``HTTPException``, so a site restyles them with ``app.errorhandler`` or by
+overriding the template.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, render_template, url_for
+from werkzeug.exceptions import (
+    BadGateway,
+    BadRequest,
+    Conflict,
+    HTTPException,
+    ServiceUnavailable,
+    Unauthorized,
+)
+
+from .i18n import lazy_gettext as _l
+
+__all__ = [
+    "AlreadyLinkedError",
+    "CSRFError",
+    "ORCIDBadResponseError",
+    "ORCIDPageError",
+    "ORCIDRefusedError",
+    "ORCIDUnavailableError",
+    "SignInRequiredError",
+    "StateError",
+]
+
+
+class ORCIDPageError(HTTPException):
+    """An HTTP error the blueprint renders as an explanatory page (``orcid/error.html``).
+
+    Sites restyle these with ``app.errorhandler(StateError)`` etc., or override the template.
+    """
+
+    template = "orcid/error.html"
+    title: Any = _l("Something went wrong")
+
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        title: Any = None,
+        next_url: str | None = None,
+        retry: bool = True,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(description=str(message) if message is not None else None)
+        if title is not None:
+            self.title = title
+        self.next_url = next_url
+        self.retry = retry
+        self.detail = detail
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        retry_url = None
+        if self.retry:
+            retry_url = url_for("orcid.connect", next=self.next_url) if self.next_url else url_for(
+                "orcid.connect"
+            )
+        body = render_template(
+            self.template,
+            error=self,
+            title=str(self.title),
+            message=self.description,
+            detail=self.detail,
+            retry_url=retry_url,
+            next_url=self.next_url,
+            support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"),
+        )
+        return Response(body, self.code, mimetype="text/html")
+
+
+class StateError(ORCIDPageError, BadRequest):
+    """The callback's ``state`` is missing, unknown, already used or expired."""
+
+    title = _l("This ORCID sign-in could not be completed")
+
+
+class CSRFError(ORCIDPageError, BadRequest):
+    """A form arrived without this session's CSRF token."""
+
+    title = _l("The form has expired")
+
+
+class ORCIDRefusedError(ORCIDPageError, BadRequest):
+    """ORCID answered the sign-in with an error (other than the researcher's denial)."""
+
+    title = _l("ORCID could not complete the sign-in")
+
+
+class AlreadyLinkedError(ORCIDPageError, Conflict):
+    """The iD is linked to another user here, or this user is linked to another iD."""
+
+    title = _l("This ORCID iD cannot be connected")
+
+
+class ORCIDUnavailableError(ORCIDPageError, ServiceUnavailable):
+    """ORCID could not be reached; nothing was stored."""
+
+    title = _l("ORCID is not responding")
+
+
+class ORCIDBadResponseError(ORCIDPageError, BadGateway):
+    """ORCID answered something we could not use."""
+
+    title = _l("ORCID sent an unexpected answer")
+
+
+class SignInRequiredError(ORCIDPageError, Unauthorized):
+    """The page needs a user signed in to the host site."""
+
+    title = _l("Please sign in first")
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        response = super().get_response(environ, scope)
+        response.www_authenticate.type = "session"  # an Unauthorized needs the header set
+        return response

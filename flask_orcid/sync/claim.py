@@ -1,0 +1,101 @@
+"""Claiming due outbox rows for one worker, and giving them back.
+
+Claiming never holds a database transaction open during HTTP calls: a short transaction stamps
+a lease (owner token + expiry) on up to ``limit`` due rows of one researcher (a researcher's
+batch is never split between workers) and commits. On PostgreSQL the candidate rows are picked
+with ``FOR UPDATE SKIP LOCKED`` so concurrent workers take different rows without waiting; on
+SQLite a single conditional ``UPDATE`` does the same (SQLite serializes writers). A worker that
+dies leaves its lease to expire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .clock import utcnow
+from .models import ACTIVE, FAILED, PENDING, Models
+from .results import Row
+
+__all__ = ["claim", "due", "release"]
+
+
+def due(models: Models, now: datetime) -> Any:
+    """The condition of a row a worker may take now."""
+    Item, Account = models.Item, models.Account
+    active = sa.select(Account.user_key).where(Account.status == ACTIVE)
+    return sa.and_(
+        Item.state.in_((PENDING, FAILED)),
+        sa.or_(Item.next_attempt_at.is_(None), Item.next_attempt_at <= now),
+        sa.or_(Item.lease_expires_at.is_(None), Item.lease_expires_at < now),
+        Item.user_key.in_(active),
+    )
+
+
+def claim(session: Session, models: Models, token: str, *, limit: int,
+          lease_seconds: float) -> tuple[list[Row], str | None]:
+    """Lease up to ``limit`` due rows of one researcher under ``token``; commits at once.
+
+    Returns the rows and their user key (``[], None`` when nothing is due).
+    """
+    Item = models.Item
+    now = utcnow()
+    expires = now + timedelta(seconds=lease_seconds)
+    condition = due(models, now)
+    if session.get_bind().dialect.name == "postgresql":
+        first = session.execute(
+            sa.select(Item.user_key).where(condition).order_by(Item.id).limit(1)
+            .with_for_update(skip_locked=True, of=Item)
+        ).first()
+        if first is None:
+            session.rollback()
+            return [], None
+        ids = session.scalars(
+            sa.select(Item.id).where(condition, Item.user_key == first[0]).order_by(Item.id)
+            .limit(limit).with_for_update(skip_locked=True, of=Item)
+        ).all()
+        target = Item.id.in_(ids)
+    else:
+        # One statement: SQLite evaluates it under its write lock, so two workers can
+        # never lease the same row.
+        first_user = (sa.select(Item.user_key).where(condition).order_by(Item.id).limit(1)
+                      .scalar_subquery())
+        target = Item.id.in_(
+            sa.select(Item.id).where(condition, Item.user_key == first_user).order_by(Item.id)
+            .limit(limit)
+        )
+    session.execute(
+        sa.update(Item).where(target, condition).values(
+            lease_owner=token, lease_expires_at=expires, last_attempt_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+    rows = session.execute(
+        sa.select(Item.id, Item.user_key, Item.kind, Item.key, Item.payload,
+                  Item.payload_hash, Item.retracted, Item.put_code, Item.written_hash,
+                  Item.attempts, Item.orcid)
+        .where(Item.lease_owner == token).order_by(Item.id)
+    ).all()
+    session.commit()
+    if not rows:
+        return [], None
+    return [
+        Row(id=r.id, kind=r.kind, key=r.key, payload=r.payload,
+             payload_hash=r.payload_hash, retracted=bool(r.retracted),
+             put_code=r.put_code, written_hash=r.written_hash, attempts=r.attempts or 0)
+        for r in rows
+    ], rows[0].user_key
+
+
+def release(session: Session, models: Models, token: str) -> None:
+    """Give back every row still leased under ``token`` (for the next pass); commits."""
+    Item = models.Item
+    session.execute(
+        sa.update(Item).where(Item.lease_owner == token)
+        .values(lease_owner=None, lease_expires_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()

@@ -1,0 +1,295 @@
+"""The outbox API: what the site wants on each researcher's ORCID record.
+
+``publish`` and ``retract`` only write rows in the caller's database session, so a deposit and
+the intent to post it commit together or not at all; no ORCID call happens inside a request.
+The worker (:mod:`.worker`) converges each row later. Rows reference the host's user key, not
+an account: publishing for someone who has not connected yet is recorded and delivered once
+they connect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..errors import ValidationError
+from ..protocol.model import Affiliation, Work
+from ..protocol.vocabulary import AFFILIATION_SECTIONS
+from .clock import utcnow
+from .models import (
+    ACTIVE,
+    FAILED,
+    PARKED,
+    PENDING,
+    REMOVED,
+    RESUME_ON_RECONNECT,
+    STATES,
+    SYNCED,
+    Models,
+)
+
+__all__ = [
+    "counts",
+    "forget_user",
+    "item_state",
+    "items_for",
+    "payload_of",
+    "prune_events",
+    "publish",
+    "resend",
+    "resume_reconnected",
+    "retract",
+    "retry",
+]
+
+Item_ = Work | Affiliation
+
+
+def _strip(item):
+    """The item as we store it: no put-code (ours to manage) and no visibility.
+
+    Visibility belongs to the researcher (API-FACTS §5: a PUT with a different visibility is
+    refused with 9035), so the outbox never sends one.
+    """
+    kwargs = {}
+    if getattr(item, "put_code", None) is not None:
+        kwargs["put_code"] = None
+    if getattr(item, "visibility", None) is not None:
+        kwargs["visibility"] = None
+    return replace(item, **kwargs) if kwargs else item
+
+
+def payload_of(item) -> tuple[str, str]:
+    """Canonical JSON of an item and its SHA-256: equal items give equal hashes."""
+    text = json.dumps(_strip(item).to_dict(), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check(user_key: str, key: str) -> None:
+    if not isinstance(user_key, str) or not user_key.strip():
+        raise ValidationError("publish needs the user's key (a non-empty string).", "user_key")
+    if not isinstance(key, str) or not key.strip():
+        raise ValidationError("publish needs the item's key, e.g. 'thesis:42'.", "key")
+    if len(key) > 255 or len(user_key) > 255:
+        raise ValidationError("user and item keys are limited to 255 characters.", "key")
+
+
+# -- the publishing API ----------------------------------------------------------------------
+
+def publish(session: Session, models: Models, user_key: str, key: str, item) -> Any:
+    """Record that ``item`` should be on ``user_key``'s record under ``key``.
+
+    Validates at once (``ValidationError`` naming the field) and only adds or changes rows in
+    ``session``: the caller commits. Publishing an unchanged item changes nothing.
+    Returns the row. Two transactions publishing the same new key at the same moment: the
+    second commit fails on the unique (user_key, kind, key) constraint, as the host would
+    want for a double submission.
+    """
+    _check(user_key, key)
+    kind = getattr(item, "kind", None)
+    if kind != "work" and kind not in AFFILIATION_SECTIONS:
+        raise ValidationError(
+            "publish takes a Work or an Affiliation with a known section.", "item"
+        )
+    item.validate()
+    text, digest = payload_of(item)
+    Item = models.Item
+    rows = session.execute(
+        sa.select(Item).where(Item.user_key == user_key, Item.key == key)
+    ).scalars().all()
+    row = None
+    for other in rows:
+        if other.kind == kind:
+            row = other
+        elif not other.retracted:
+            # The host re-published the key as another kind: the old item goes away.
+            _retract_row(other)
+    if row is None:
+        row = Item(user_key=user_key, kind=kind, key=key, payload=text, payload_hash=digest,
+                   retracted=False, state=PENDING, attempts=0)
+        session.add(row)
+        return row
+    if row.payload_hash == digest and not row.retracted:
+        return row  # unchanged: a no-op
+    row.payload = text
+    row.payload_hash = digest
+    row.retracted = False
+    if row.state == REMOVED:
+        # The researcher removed it; a new version is not a reason to put it back
+        # (only ``resend`` does that).
+        return row
+    if row.put_code is not None and row.written_hash == digest:
+        row.state = SYNCED  # back to what is already on the record
+    else:
+        row.state = PENDING
+    _clear_error(row)
+    return row
+
+
+def retract(session: Session, models: Models, user_key: str, key: str) -> None:
+    """Record that the item under ``key`` should no longer be on the record (caller commits)."""
+    _check(user_key, key)
+    Item = models.Item
+    for row in session.execute(
+        sa.select(Item).where(Item.user_key == user_key, Item.key == key)
+    ).scalars():
+        if not row.retracted:
+            _retract_row(row)
+
+
+def _retract_row(row) -> None:
+    row.retracted = True
+    if row.state == REMOVED:
+        # already gone from the record; nothing to delete
+        row.put_code = None
+        row.state = SYNCED
+        _clear_error(row)
+        return
+    if row.put_code is None and row.last_attempt_at is None:
+        # never claimed by a worker (claiming stamps last_attempt_at): nothing to undo
+        row.state = SYNCED
+    else:
+        row.state = PENDING
+    _clear_error(row)
+
+
+def _clear_error(row) -> None:
+    row.park_reason = None
+    row.attempts = 0
+    row.next_attempt_at = None
+    row.error_status = None
+    row.error_code = None
+    row.error_message = None
+
+
+def resend(session: Session, models: Models, user_key: str, key: str) -> bool:
+    """Post again an item the researcher removed from their record (their explicit choice).
+
+    Returns False when there is no removed item under ``key``.
+    """
+    Item = models.Item
+    done = False
+    for row in session.execute(
+        sa.select(Item).where(Item.user_key == user_key, Item.key == key, Item.state == REMOVED)
+    ).scalars():
+        row.put_code = None
+        row.written_hash = None
+        row.state = PENDING
+        _clear_error(row)
+        done = True
+    return done
+
+
+def items_for(session: Session, models: Models, user_key: str) -> list:
+    """Every item the site wrote or will write to ``user_key``'s record, newest first.
+
+    Retracted items that are no longer on the record are left out.
+    """
+    Item = models.Item
+    rows = session.execute(
+        sa.select(Item).where(Item.user_key == user_key).order_by(Item.created_at.desc(),
+                                                                  Item.id.desc())
+    ).scalars().all()
+    return [r for r in rows if not (r.retracted and r.state == SYNCED)]
+
+
+def item_state(session: Session, models: Models, user_key: str, key: str):
+    """The row for ``key`` (the live one when the key changed kind), or None."""
+    Item = models.Item
+    rows = session.execute(
+        sa.select(Item).where(Item.user_key == user_key, Item.key == key).order_by(Item.id)
+    ).scalars().all()
+    live = [r for r in rows if not r.retracted]
+    return (live or rows or [None])[-1]
+
+
+def retry(session: Session, models: Models, *, parked: bool = False, key: str | None = None,
+          user_key: str | None = None) -> int:
+    """Make failed rows (and parked ones with ``parked``) due now; returns how many."""
+    Item = models.Item
+    states = [FAILED, PARKED] if parked else [FAILED]
+    stmt = sa.update(Item).where(Item.state.in_(states))
+    if key is not None:
+        stmt = stmt.where(Item.key == key)
+    if user_key is not None:
+        stmt = stmt.where(Item.user_key == user_key)
+    result = session.execute(
+        stmt.values(state=PENDING, attempts=0, next_attempt_at=None, park_reason=None,
+                    updated_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+def resume_reconnected(session: Session, models: Models, user_key: str | None = None) -> int:
+    """Rows parked for a lost or insufficient connection become pending once it is active.
+
+    Called on ``orcid_connected`` and at the start of every delivery pass, so rows resume
+    even if the signal was missed. Only a connection renewed after the row was parked counts
+    (a 403 for a missing scope leaves the account active: resuming at once would loop).
+    """
+    Item, Account = models.Item, models.Account
+    renewed = sa.exists().where(Account.user_key == Item.user_key, Account.status == ACTIVE,
+                                Account.updated_at > Item.updated_at)
+    stmt = sa.update(Item).where(
+        Item.state == PARKED, Item.park_reason.in_(RESUME_ON_RECONNECT), renewed,
+    )
+    if user_key is not None:
+        stmt = stmt.where(Item.user_key == user_key)
+    result = session.execute(
+        stmt.values(state=PENDING, attempts=0, next_attempt_at=None, park_reason=None,
+                    updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def prune_events(session: Session, models: Models, days: float) -> int:
+    """Delete event rows older than ``days``: the audit log keeps what is useful, not all."""
+    Event = models.Event
+    result = session.execute(
+        sa.delete(Event).where(Event.created_at < utcnow() - timedelta(days=days)),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def forget_user(session: Session, models: Models, user_key: str, orcid: str | None = None) -> None:
+    """Disconnect: remove everything the outbox stored for this connection (caller commits).
+
+    What is already on the ORCID record stays there (it is the researcher's to keep or delete).
+    """
+    Item, Event, RecordSync = models.Item, models.Event, models.RecordSync
+    session.execute(sa.delete(Item).where(Item.user_key == user_key),
+                    execution_options={"synchronize_session": False})
+    session.execute(sa.delete(Event).where(Event.user_key == user_key),
+                    execution_options={"synchronize_session": False})
+    if orcid:
+        # a registered webhook must be removed at ORCID first (by the worker, not in the
+        # researcher's request); everything else about the record goes now
+        session.execute(
+            sa.update(RecordSync).where(RecordSync.orcid == orcid,
+                                        RecordSync.webhook_url.is_not(None))
+            .values(unregister_requested_at=utcnow(), sync_requested_at=None,
+                    last_synced_at=None),
+            execution_options={"synchronize_session": False})
+        session.execute(sa.delete(RecordSync).where(RecordSync.orcid == orcid,
+                                                    RecordSync.webhook_url.is_(None)),
+                        execution_options={"synchronize_session": False})
+
+
+def counts(session: Session, models: Models) -> dict[str, int]:
+    """Rows per state (every state present, zero included)."""
+    Item = models.Item
+    result = dict.fromkeys(STATES, 0)
+    for state, n in session.execute(
+        sa.select(Item.state, sa.func.count()).group_by(Item.state)
+    ):
+        result[state] = n
+    return result
