@@ -10,11 +10,25 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask import Flask, current_app, g, request, session
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import generate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from flask_orcid.config import endpoints
+
+from . import (
+    admin,
+    auth,
+    cli,
+    models,
+    orcid_hooks,  # noqa: F401 (registers the signin handler on import)
+    public,
+    student,
+)
 from . import config as repo_config
 from . import db as db_module
+from .orcid_setup import orcid
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -22,8 +36,6 @@ log = logging.getLogger(__name__)
 
 def select_locale() -> str:
     """The visitor's choice (switcher), else their account's, else the browser's."""
-    from flask import current_app
-
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
@@ -58,8 +70,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
     if app.config["REPOSITORY_BEHIND_PROXY"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     Babel(
@@ -69,19 +79,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     db_module.init_app(app)
 
-    from .orcid_setup import orcid
-
     orcid.init_app(app)
-
-    from . import admin, auth, public, student
-
     app.register_blueprint(auth.bp)
     app.register_blueprint(student.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)
     app.add_url_rule("/", endpoint="index", view_func=public.index)
-
-    from . import cli
 
     cli.init_app(app)
     _template_helpers(app)
@@ -100,13 +103,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
-    from flask_wtf.csrf import generate_csrf
-
-    from flask_orcid.config import endpoints
-
-    from . import models
-
     # Buttons that are not WTForms (log out) still carry Flask-WTF's CSRF token.
     app.jinja_env.globals["csrf_token"] = generate_csrf
 

@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from . import deposit
 from .db import db
 from .models import User
 
@@ -24,8 +25,6 @@ def init_app(app: Flask) -> None:
               help="Pretend it is this date (YYYY-MM-DD), to check what would be released.")
 def lift_embargoes_command(today: dt.datetime | None) -> None:
     """Send theses whose embargo has ended to their authors' ORCID records."""
-    from . import deposit
-
     base = current_app.config.get("REPOSITORY_BASE_URL") or "http://localhost:5000"
     with current_app.test_request_context(base_url=base):
         lifted = deposit.lift_embargoes(today.date() if today else None)

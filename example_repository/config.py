@@ -7,6 +7,7 @@ against the local emulator, ORCID's sandbox or production by configuration alone
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -83,8 +84,6 @@ def secret_key(instance_path: str) -> str:
     path = Path(instance_path) / "secret_key"
     if path.is_file():
         return path.read_text().strip()
-    import secrets
-
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     path.write_text(key)

@@ -20,7 +20,10 @@ from pathlib import Path
 
 import requests
 
-from . import ROOT
+from . import ROOT, create_app
+from .db import db
+from .models import User
+from .samples import seed_sample_theses
 
 DEMO_ACCOUNTS = [
     # (email, password, given names, family name, admin)
@@ -75,9 +78,6 @@ def token_keys(instance: Path) -> str:
 
 
 def seed_accounts(app) -> None:  # noqa: ANN001
-    from .db import db
-    from .models import User
-
     with app.app_context():
         for email, password, given, family, admin in DEMO_ACCOUNTS:
             user = db.session.scalar(db.select(User).filter_by(email=email))
@@ -86,8 +86,6 @@ def seed_accounts(app) -> None:  # noqa: ANN001
                 user.set_password(password)
                 db.session.add(user)
         db.session.commit()
-        from .samples import seed_sample_theses
-
         seed_sample_theses()
 
 
@@ -158,8 +156,6 @@ def main(argv: list[str] | None = None) -> int:
             researchers = researchers.get("researchers", [])
 
         os.environ.setdefault("REPOSITORY_INSTANCE_PATH", str(instance))
-        from . import create_app
-
         app = create_app({
             "ORCID_ENVIRONMENT": "emulator",
             "ORCID_EMULATOR_URL": emulator_url,

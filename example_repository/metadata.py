@@ -3,12 +3,9 @@ BibTeX and FAIR signposting ``Link`` headers. The author's iD appears only when 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask import current_app, url_for
 
-if TYPE_CHECKING:
-    from .models import Thesis
+from .models import Thesis
 
 DOCTORAL = {"phd", "edd"}
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, flash, g, redirect, url_for
+from flask import current_app, g
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from flask_orcid import ORCID, UserInfo
 from flask_orcid.protocol.identifiers import orcid_uri
@@ -31,23 +30,6 @@ def current_user() -> UserInfo | None:
         email=user.email,
         locale=str(get_locale()),
     )
-
-
-@orcid.signin_handler
-def connected(account, token):  # noqa: ANN001 - the extension's Account model and token dict
-    """A student linked their iD. Anything already published is (re)queued for their record."""
-    user = g.get("user")
-    if user is None:
-        flash(_("Please log in first, then connect your ORCID iD."), "warning")
-        return redirect(url_for("auth.login"))
-    from .deposit import queue_published_theses
-
-    # The extension commits the new connection after this hook returns; the thesis deposits
-    # join that transaction, so the connection and the deposits are stored together.
-    db.session.add(account)
-    queue_published_theses(user, account.orcid)
-    flash(_("Your ORCID iD is connected."), "success")
-    return None
 
 
 @orcid.admin_checker

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from . import deposit
 from .db import db
 from .models import PUBLISHED, Advisor, Thesis, User, utcnow
 
@@ -80,8 +81,6 @@ SAMPLE_THESES = [
 
 def seed_sample_theses() -> int:
     """Publish :data:`SAMPLE_THESES` once (their authors have no ORCID connection)."""
-    from . import deposit
-
     if db.session.scalar(db.select(db.func.count()).select_from(Thesis)):
         return 0
     uploads = Path(current_app.config["UPLOAD_FOLDER"])
