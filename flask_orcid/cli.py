@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -15,13 +16,16 @@ from flask.cli import AppGroup, with_appcontext
 from .errors import ORCIDError
 from .pages import callback_url
 from .protocol.identifiers import parse_orcid_id
-from .state import get_state
+from .protocol.ratelimit import RateLimiter
+from .state import current_flask_app, get_state
 from .sync import outbox as ob
 from .sync import webhooks
 from .sync.clients import client_from_config
 from .sync.crypto import TokenDecryptionError
 from .sync.models import FAILED, PARKED
-from .sync.reconcile import sync_records
+from .sync.reconcile import SyncSummary, sync_records
+from .sync.webhooks import WebhookResult
+from .sync.worker import PassResult
 
 __all__ = ["orcid_cli"]
 
@@ -55,12 +59,13 @@ def revoke_pending(all_: bool) -> None:
         raise SystemExit(1)
 
 
-def _progress_printer(label: str, limiter=None):
+def _progress_printer(label: str,
+                      limiter: RateLimiter | None = None) -> Callable[[PassResult], None]:
     """A progress line about once a second on stderr, for long passes."""
     started = time.monotonic()
     before = limiter.request_count if limiter is not None else 0
 
-    def show(result) -> None:
+    def show(result: PassResult) -> None:
         elapsed = time.monotonic() - started
         sent = (limiter.request_count - before) if limiter is not None else result.requests
         click.echo(
@@ -108,14 +113,14 @@ def deliver_command(loop: bool, interval: float, concurrency: int, quiet: bool) 
         raise click.exceptions.Exit(1)
 
 
-def _retry_revocations(ext) -> None:
+def _retry_revocations(ext: Any) -> None:
     """Tokens ORCID could not revoke at disconnect/reconnect time get another try here."""
     done, kept = ext.retry_pending_revocations(limit=50)
     if done or kept:
         click.echo(f"Revoked {done} token(s) left over from disconnections; {kept} still pending.")
 
 
-def _summary(result) -> str:
+def _summary(result: PassResult) -> str:
     text = (f"{result.claimed} item(s) handled: {result.synced} done, {result.failed} to retry "
             f"later, {result.parked} parked, {result.removed} removed by researchers; "
             f"{result.requests} request(s) to ORCID")
@@ -137,11 +142,11 @@ def sync_command(orcid_id: str | None) -> None:
             raise click.BadParameter(str(exc), param_hint="--orcid") from None
     client = client_from_config(current_app.config, worker=True)
 
-    def progress(n, total, summary):
+    def progress(n: int, total: int, summary: SyncSummary) -> None:
         if total > 20 and n % 10 == 0:
             click.echo(f"{n}/{total} records…", err=True)
 
-    results = sync_records(current_app._get_current_object(), ext.db, ext.models,
+    results = sync_records(current_flask_app(), ext.db, ext.models,
                            client, orcid=orcid_id, progress=progress)
     if orcid_id and not results:
         raise click.ClickException(f"No active connection for {orcid_id}.")
@@ -165,7 +170,7 @@ def webhooks_register(orcids: tuple[str, ...]) -> None:
     try:
         results = webhooks.register(
             ext.db, ext.models, client_from_config(current_app.config, worker=True),
-            partial(callback_url, current_app._get_current_object()),
+            partial(callback_url, current_flask_app()),
             list(orcids) or None, progress=_count_progress)
     except ORCIDError as exc:  # no secret or address, or ORCID refused the /webhook token
         raise click.ClickException(str(exc)) from None
@@ -199,12 +204,12 @@ def webhooks_list() -> None:
     click.echo(f"{len(rows)} webhook(s).")
 
 
-def _count_progress(n, total, result) -> None:
+def _count_progress(n: int, total: int, result: WebhookResult) -> None:
     if total > 20 and n % 10 == 0:
         click.echo(f"{n}/{total}…", err=True)
 
 
-def _report(results, verb: str) -> None:
+def _report(results: list[WebhookResult], verb: str) -> None:
     ok = [r for r in results if r.ok]
     for r in results:
         if not r.ok:

@@ -10,13 +10,13 @@ import weakref
 from functools import partial
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .errors import ConfigurationError
 from .pages import callback_url
-from .state import get_state
+from .state import current_flask_app, get_state
 from .sync.outbox import resume_reconnected
 from .sync.worker import BackgroundDelivery, Deliverer
 
@@ -79,7 +79,7 @@ def wake(app: Flask | None = None) -> None:
     if app is None:
         if not has_app_context():
             return
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = current_flask_app()
     state = app.extensions.get("orcid")
     if state is not None and state.background is not None:
         state.background.wake()

@@ -33,6 +33,8 @@ client redacts it before building the exception.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ORCIDError(Exception):
     """Root of every error flask-orcid raises."""
@@ -142,7 +144,7 @@ class ConflictError(APIError):
 class DuplicateError(ConflictError):
     """409 / 9021: this client already added an item with the same ``self`` identifier."""
 
-    def __init__(self, message: str, *, existing_put_code: int | None = None, **kwargs) -> None:
+    def __init__(self, message: str, *, existing_put_code: int | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.existing_put_code = existing_put_code
 
@@ -166,7 +168,7 @@ class WorksLimitError(ConflictError):
 class RecordDeprecatedError(APIError):
     """301 / 9007: the record was merged into another one."""
 
-    def __init__(self, message: str, *, primary_orcid: str | None = None, **kwargs) -> None:
+    def __init__(self, message: str, *, primary_orcid: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.primary_orcid = primary_orcid
 
@@ -174,7 +176,7 @@ class RecordDeprecatedError(APIError):
 class RateLimitedError(APIError):
     """429, or 503 beyond the burst: slow down; ``retry_after`` is in seconds when known."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 

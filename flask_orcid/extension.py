@@ -25,7 +25,7 @@ from .protocol.client import ORCIDClient
 from .protocol.records import Record
 from .safety import csrf_token
 from .signals import orcid_connected
-from .state import ORCIDState, UserInfo, get_state, request_data
+from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
 from .sync import connections
 from .sync import outbox as ob
 from .sync.clients import client_from_config
@@ -331,15 +331,15 @@ class ORCID:
 
     def deliverer(self, app: Flask | None = None, **kwargs: Any) -> Deliverer:
         """A :class:`~flask_orcid.sync.worker.Deliverer` for ``app`` (default: the current one)."""
-        return delivery.deliverer_for(app or current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
+        return delivery.deliverer_for(app or current_flask_app(), **kwargs)  # type: ignore[attr-defined]
 
     def start_delivery(self, app: Flask | None = None,
                        interval: float | None = None) -> BackgroundDelivery:
         """Start the in-process background deliverer for ``app`` (idempotent)."""
-        return delivery.start(app or current_app._get_current_object(), interval)  # type: ignore[attr-defined]
+        return delivery.start(app or current_flask_app(), interval)  # type: ignore[attr-defined]
 
     def stop_delivery(self, app: Flask | None = None) -> None:
-        delivery.stop(app or current_app._get_current_object())  # type: ignore[attr-defined]
+        delivery.stop(app or current_flask_app())  # type: ignore[attr-defined]
 
     def wake_delivery(self) -> None:
         """Ask the background deliverer (if running) for a pass now."""

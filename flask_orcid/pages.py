@@ -98,7 +98,7 @@ def items() -> Any:
     return render_template("orcid/items.html", **items_context(ext, user_key))
 
 
-def items_context(ext, user_key: str) -> dict:
+def items_context(ext: Any, user_key: str) -> dict[str, Any]:
     """Template data for the item list (also used by the connection page's block)."""
     account = ext.get_account(user_key)
     rows = ext.items_for(user_key)

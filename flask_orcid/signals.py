@@ -41,7 +41,7 @@ def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
     try:
         signal.send(sender, **kwargs)
     except Exception:
-        log.exception("a receiver of %s failed", signal.name)
+        log.exception("a receiver of %s failed", getattr(signal, "name", signal))
 
 
 __all__ = [

@@ -23,7 +23,7 @@ from .page_errors import (
 from .protocol.identifiers import parse_orcid_id
 from .protocol.oidc import IDTokenError, fetch_jwks, verify_id_token
 from .signals import orcid_connected
-from .state import get_state
+from .state import current_flask_app, get_state
 
 __all__ = ["complete_signin", "exchange_and_verify"]
 
@@ -216,7 +216,7 @@ def complete_signin(token: dict[str, Any], orcid_id: str, user: Any, next_url: s
     if pending:
         ext.attempt_revocations(pending)
     orcid_connected.send(
-        current_app._get_current_object(),
+        current_flask_app(),
         account=account,
         user_key=account.user_key,
         reconnected=reconnected,

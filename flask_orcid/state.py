@@ -18,7 +18,8 @@ from .protocol.client import ORCIDClient
 from .protocol.endpoints import Endpoints
 from .sync.crypto import TokenCipher
 
-__all__ = ["ORCIDState", "RequestData", "UserInfo", "get_state", "request_data"]
+__all__ = ["ORCIDState", "RequestData", "UserInfo", "current_flask_app", "get_state",
+           "request_data"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ class ORCIDState:
     background: Any = None
     #: set once the first request ran the late setup (CSRF exemption, background start)
     started: bool = False
+
+
+def current_flask_app() -> Flask:
+    """The real application behind ``current_app`` (a signal's sender, a thread's app)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app
 
 
 def get_state(app: Flask | None = None) -> ORCIDState:

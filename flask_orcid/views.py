@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from authlib.common.security import generate_token
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from werkzeug.wrappers import Response
 
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
@@ -24,7 +25,7 @@ from .page_errors import ORCIDRefusedError, SignInRequiredError, StateError
 from .safety import check_csrf, safe_next
 from .signals import orcid_denied, orcid_disconnected
 from .signin import complete_signin, exchange_and_verify
-from .state import get_state
+from .state import current_flask_app, get_state
 
 __all__ = ["SCOPE_DESCRIPTIONS", "bp"]
 
@@ -124,7 +125,7 @@ def callback() -> Any:
         user = ext.current_user()
         if error == "access_denied":
             orcid_denied.send(
-                current_app._get_current_object(),
+                current_flask_app(),
                 user_key=user.key if user else None,
                 error_description=description or None,
             )
@@ -191,7 +192,7 @@ def disconnect() -> Any:
     environment = account.environment
     orcid_id = ext.disconnect(user.key)
     orcid_disconnected.send(
-        current_app._get_current_object(), orcid=orcid_id, user_key=user.key
+        current_flask_app(), orcid=orcid_id, user_key=user.key
     )
     return render_template(
         "orcid/disconnected.html",
