@@ -331,15 +331,15 @@ class ORCID:
 
     def deliverer(self, app: Flask | None = None, **kwargs: Any) -> Deliverer:
         """A :class:`~flask_orcid.sync.worker.Deliverer` for ``app`` (default: the current one)."""
-        return delivery.deliverer_for(app or current_flask_app(), **kwargs)  # type: ignore[attr-defined]
+        return delivery.deliverer_for(app or current_flask_app(), **kwargs)
 
     def start_delivery(self, app: Flask | None = None,
                        interval: float | None = None) -> BackgroundDelivery:
         """Start the in-process background deliverer for ``app`` (idempotent)."""
-        return delivery.start(app or current_flask_app(), interval)  # type: ignore[attr-defined]
+        return delivery.start(app or current_flask_app(), interval)
 
     def stop_delivery(self, app: Flask | None = None) -> None:
-        delivery.stop(app or current_flask_app())  # type: ignore[attr-defined]
+        delivery.stop(app or current_flask_app())
 
     def wake_delivery(self) -> None:
         """Ask the background deliverer (if running) for a pass now."""
