@@ -41,9 +41,7 @@ def is_admin() -> bool:
 def author_orcid(user) -> str | None:  # noqa: ANN001
     """The author's authenticated iD, or None once they disconnected (it then leaves every page)."""
     account = orcid.get_account(user.key)
-    if account is None or getattr(account, "status", "active") == "revoked":
-        return None
-    return account.orcid
+    return account.orcid if account is not None else None
 
 
 def id_uri(orcid_id: str) -> str:
