@@ -114,37 +114,7 @@ def callback() -> Any:
     ext = _ext()
     error = request.args.get("error")
     if error:
-        # Nothing gets stored on an error, so a missing state is harmless here (whether ORCID
-        # echoes state on a denial is UNCONFIRMED, API-FACTS §2.2): still explain the error.
-        try:
-            entry = take_state(request.args.get("state"))
-        except StateError:
-            entry = None
-        next_url = safe_next(entry["next"]) if entry else None
-        description = (request.args.get("error_description") or "")[:500]
-        user = ext.current_user()
-        if error == "access_denied":
-            orcid_denied.send(
-                current_flask_app(),
-                user_key=user.key if user else None,
-                error_description=description or None,
-            )
-            log.info("researcher denied ORCID access")
-            return render_template(
-                "orcid/denied.html",
-                retry_url=url_for("orcid.connect", next=next_url) if next_url else url_for(
-                    "orcid.connect"
-                ),
-                continue_url=next_url or _default_next(),
-                scopes=_scope_descriptions(get_state().scopes),
-                support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"),
-            )
-        log.warning("ORCID returned an error to the callback: %s", error[:100])
-        raise ORCIDRefusedError(
-            _("ORCID answered: %(error)s.", error=error[:100]),
-            detail=description or None,
-            next_url=next_url,
-        )
+        return _callback_error(error)
 
     state = request.args.get("state")
     if not state:
@@ -174,6 +144,42 @@ def callback() -> Any:
         )
     token, orcid_id = exchange_and_verify(code, entry.get("nonce"), next_url)
     return complete_signin(token, orcid_id, user, next_url)
+
+
+def _callback_error(error: str) -> Any:
+    """ORCID answered with an error: the researcher's denial gets its own page."""
+    ext = _ext()
+    # Nothing gets stored on an error, so a missing state is harmless here (whether ORCID
+    # echoes state on a denial is UNCONFIRMED, API-FACTS §2.2): still explain the error.
+    try:
+        entry = take_state(request.args.get("state"))
+    except StateError:
+        entry = None
+    next_url = safe_next(entry["next"]) if entry else None
+    description = (request.args.get("error_description") or "")[:500]
+    user = ext.current_user()
+    if error == "access_denied":
+        orcid_denied.send(
+            current_flask_app(),
+            user_key=user.key if user else None,
+            error_description=description or None,
+        )
+        log.info("researcher denied ORCID access")
+        return render_template(
+            "orcid/denied.html",
+            retry_url=url_for("orcid.connect", next=next_url) if next_url else url_for(
+                "orcid.connect"
+            ),
+            continue_url=next_url or _default_next(),
+            scopes=_scope_descriptions(get_state().scopes),
+            support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"),
+        )
+    log.warning("ORCID returned an error to the callback: %s", error[:100])
+    raise ORCIDRefusedError(
+        _("ORCID answered: %(error)s.", error=error[:100]),
+        detail=description or None,
+        next_url=next_url,
+    )
 
 
 @bp.post("/disconnect")
