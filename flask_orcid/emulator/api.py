@@ -23,6 +23,7 @@ from .formats import (
     response_format,
     xml_response,
 )
+from .normalize import self_keys
 from .parsing import (
     affiliation_from_json,
     affiliation_from_xml,
@@ -49,8 +50,9 @@ from .render_record import (
     record_xml,
 )
 from .render_work import bulk_json, bulk_xml, work_json, work_xml, works_json, works_xml
-from .rules import ApiError, self_keys, validate_affiliation, validate_work
+from .rules import WORK_TYPE_ALIASES, ApiError, validate_affiliation, validate_work
 from .runtime import state
+from .schema import Reader, check_affiliation, check_work
 from .state import AFFILIATION_SECTIONS, PLURALS, SECTIONS, Item, Researcher, Token
 
 bp = Blueprint("api", __name__)
@@ -167,13 +169,17 @@ def _body_document(section: str) -> tuple[dict[str, Any], int | None, str | None
     body = request.get_data(cache=False)
     if kind == "xml":
         root = parse_xml(body)
-        if section == "work":
-            return work_from_xml(root)
-        return affiliation_from_xml(section, root)
-    doc = parse_json(body)
+        parsed = work_from_xml(root) if section == "work" else affiliation_from_xml(section, root)
+    else:
+        doc = parse_json(body)
+        parsed = work_from_json(doc) if section == "work" else affiliation_from_json(doc)
+    data, _put_code, visibility = parsed
+    reader = Reader(kind)
     if section == "work":
-        return work_from_json(doc)
-    return affiliation_from_json(doc)
+        check_work(data, visibility, reader)
+    else:
+        check_affiliation(data, visibility, reader)
+    return parsed
 
 
 def _check(section: str, data: dict[str, Any]) -> None:
@@ -362,6 +368,8 @@ def _bulk_create(researcher: Researcher, token: Token, fmt: tuple[str, str]) -> 
         try:
             data, put_code, _vis = (work_from_xml(slot) if kind == "xml"
                                     else work_from_json(slot))
+            # The bulk is read without the XSD; a bad enum becomes null (schema.py).
+            check_work(data, None, Reader(kind, lenient=kind == "xml"))
             entries.append(_create(researcher, token, "work", data, put_code))
         except ApiError as exc:
             entries.append(exc)
@@ -382,6 +390,12 @@ def update(researcher: Researcher, token: Token, fmt: tuple[str, str], section: 
                        "The put-code in the URL and in the body differ.")
     item = _find(researcher, section, put_code)
     if item.source_client_id != token.client_id:
+        if section == "work" and _unchanged(item, data):
+            # An unchanged work from another source: OrcidForbiddenException (9014),
+            # WorkManagerImpl.java:385-389 (orcid-core/.../manager/v3/impl/).
+            raise ApiError(403, 9014, "403 Forbidden: The client application is forbidden to "
+                           "perform the action. You are not the source of this work.",
+                           "The client application is forbidden to perform the action.")
         raise ApiError(403, 9010, "403 Forbidden: You are not the source of this item, so "
                        "you cannot update or delete it.", "You cannot edit this item.")
     if visibility is not None and visibility != item.visibility:
@@ -396,6 +410,13 @@ def update(researcher: Researcher, token: Token, fmt: tuple[str, str], section: 
     if section == "work":
         return _render(fmt, work_xml, work_json, item, view)
     return _render(fmt, affiliation_xml, affiliation_json, item, view)
+
+
+def _unchanged(item: Item, data: dict[str, Any]) -> bool:
+    incoming = dict(data)
+    if incoming.get("type") in WORK_TYPE_ALIASES:
+        incoming["type"] = WORK_TYPE_ALIASES[incoming["type"]]
+    return incoming == item.data
 
 
 @bp.route("/v3.0/<orcid>/<section>/<int:put_code>", methods=["DELETE"])
@@ -416,8 +437,10 @@ def delete(researcher: Researcher, token: Token, fmt: tuple[str, str], section: 
 @api_call(write=True)
 def missing_put_code(researcher: Researcher, token: Token, fmt: tuple[str, str],
                      section: str) -> Response:
-    raise ApiError(400, 9031 if request.method == "PUT" else 9034,
-                   "400 Bad Request: A put-code is required in the URL to update or delete.")
+    # No PUT or DELETE is mapped without {putCode} (MemberV3ApiServiceImplV3_0.java:238-241),
+    # so Jersey answers 405, which the mapper renders as 9001 (OrcidExceptionMapper.java:300-302).
+    raise ApiError(405, 9001, "405 Method Not Allowed: Endpoint and method mismatch.",
+                   "ORCID could not process the data, because they were invalid.")
 
 
 @bp.route("/<orcid>/<path:rest>", methods=["GET", "POST", "PUT", "DELETE"])

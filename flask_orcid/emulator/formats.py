@@ -22,11 +22,16 @@ JSON_TYPES = ("application/vnd.orcid+json", "application/orcid+json", "applicati
 def response_format() -> tuple[str, str] | None:
     """("xml"|"json", media type) for the request's Accept; None when nothing fits (406)."""
     accept = request.accept_mimetypes
+    sent = (request.mimetype or "").lower()
     if not accept or not request.headers.get("Accept"):
-        return "xml", XML_TYPES[0]
+        # No Accept: answer in the body's format (a JSON request gets JSON), else XML.
+        return ("json", sent) if sent in JSON_TYPES else ("xml", XML_TYPES[0])
     best = accept.best_match(list(XML_TYPES + JSON_TYPES))
     if best is None:
         return None
+    if sent in JSON_TYPES + XML_TYPES and accept.quality(sent) >= accept.quality(best):
+        # Accept */* (or application/*) leaves the choice open: the body's format wins.
+        return ("json" if sent in JSON_TYPES else "xml"), sent
     return ("json" if best in JSON_TYPES else "xml"), best
 
 

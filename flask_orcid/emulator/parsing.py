@@ -21,9 +21,54 @@ _PARSER = etree.XMLParser(
 
 
 def invalid(message: str) -> ApiError:
-    """ORCID's 400/9020 for a document that breaks the schema."""
-    return ApiError(400, 9020, f"400 Bad Request: Full validation error: {message}",
-                    "Invalid incoming message.")
+    """An XML body the XSD refuses: OrcidBadRequestException, 400/9012 (ORCID-Source:
+    orcid-api-common/.../jaxb/OrcidValidationJaxbContextResolver.java:326-327)."""
+    return ApiError(400, 9012, "The client application made a bad request to the ORCID API. "
+                    f"Full validation error: {message}",
+                    "The client application made a bad request to the ORCID API.")
+
+
+def invalid_json(message: str) -> ApiError:
+    """A JSON body Jackson cannot map: InvalidJSONException, 400/9047 (ORCID-Source:
+    orcid-api-common/.../jaxb/OrcidJacksonJaxbJsonProvider.java:68-69)."""
+    return ApiError(400, 9047, f"400 Bad request: invalid JSON - {message}", "Invalid JSON.")
+
+
+_SUMMARY_KEYS = {"put-code", "created-date", "last-modified-date", "source", "path",
+                 "visibility", "display-index"}
+#: Jackson fails on unknown properties (FAIL_ON_UNKNOWN_PROPERTIES is left on:
+#: OrcidJacksonJaxbJsonProvider.java:54-57); the property names are the JAXB element names.
+JSON_KEYS: dict[str, set[str]] = {
+    "work": _SUMMARY_KEYS | {"title", "journal-title", "short-description", "citation", "type",
+                             "publication-date", "external-ids", "url", "contributors",
+                             "language-code", "country"},
+    "affiliation": _SUMMARY_KEYS | {"department-name", "role-title", "start-date", "end-date",
+                                    "organization", "url", "external-ids"},
+    "title": {"title", "subtitle", "translated-title"},
+    "translated-title": {"value", "language-code"},
+    "citation": {"citation-type", "citation-value"},
+    "date": {"year", "month", "day"},
+    "external-ids": {"external-id"},
+    "external-id": {"external-id-type", "external-id-value", "external-id-normalized",
+                    "external-id-normalized-error", "external-id-url",
+                    "external-id-relationship"},
+    "contributors": {"contributor"},
+    "contributor": {"contributor-orcid", "credit-name", "contributor-email",
+                    "contributor-attributes"},
+    "contributor-orcid": {"uri", "path", "host"},
+    "contributor-attributes": {"contributor-sequence", "contributor-role"},
+    "organization": {"name", "address", "disambiguated-organization"},
+    "address": {"city", "region", "country"},
+    "disambiguated-organization": {"disambiguated-organization-identifier",
+                                   "disambiguation-source"},
+}
+
+
+def known_keys(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    for key in obj:
+        if key not in JSON_KEYS[kind]:
+            raise invalid_json(f'Unrecognized field "{key}" ({kind}), not marked as ignorable')
+    return obj
 
 
 def parse_xml(body: bytes) -> etree._Element:
@@ -261,7 +306,7 @@ def _v(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, (dict, list)):
-        raise invalid("expected a value, found an object.")
+        raise invalid_json("expected a value, found an object.")
     return str(value)
 
 
@@ -269,21 +314,21 @@ def _obj(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ApiError(400, 9001, f"400 Bad Request: {what} must be a JSON object.")
+        raise invalid_json(f"{what} must be a JSON object.")
     return value
 
 
 def _date_json(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
-    value = _obj(value, "a date")
+    value = known_keys(_obj(value, "a date"), "date")
     return {k: _v(value.get(k)) for k in ("year", "month", "day")}
 
 
 def _ext_ids_json(value: Any) -> list[dict[str, Any]]:
-    items = _obj(value, "external-ids").get("external-id") or []
+    items = known_keys(_obj(value, "external-ids"), "external-ids").get("external-id") or []
     if not isinstance(items, list):
-        raise ApiError(400, 9001, "400 Bad Request: external-id must be a list.")
+        raise invalid_json("external-id must be a list.")
     return [
         {
             "type": _v(e.get("external-id-type")),
@@ -291,7 +336,7 @@ def _ext_ids_json(value: Any) -> list[dict[str, Any]]:
             "url": _v(e.get("external-id-url")),
             "relationship": _v(e.get("external-id-relationship")),
         }
-        for e in (_obj(x, "external-id") for x in items)
+        for e in (known_keys(_obj(x, "external-id"), "external-id") for x in items)
     ]
 
 
@@ -302,14 +347,16 @@ def _put_code_json(doc: dict[str, Any]) -> int | None:
     try:
         return int(raw)
     except (TypeError, ValueError):
-        raise invalid(f"put-code '{raw}' is not an integer.") from None
+        raise invalid_json(f"put-code '{raw}' is not an integer.") from None
 
 
 def work_from_json(doc: Any) -> tuple[dict[str, Any], int | None, str | None]:
-    doc = _obj(doc, "The work")
-    title = _obj(doc.get("title"), "title")
+    doc = known_keys(_obj(doc, "The work"), "work")
+    title = known_keys(_obj(doc.get("title"), "title"), "title")
     translated = title.get("translated-title")
-    citation = _obj(doc.get("citation"), "citation")
+    if isinstance(translated, dict):
+        known_keys(translated, "translated-title")
+    citation = known_keys(_obj(doc.get("citation"), "citation"), "citation")
     contributors = _contributors_json(doc.get("contributors"))
     data = {
         "title": _v(title.get("title")),
@@ -334,10 +381,11 @@ def work_from_json(doc: Any) -> tuple[dict[str, Any], int | None, str | None]:
 
 def _contributors_json(value: Any) -> list[dict[str, Any]]:
     contributors = []
-    for raw in (_obj(value, "contributors").get("contributor") or []):
-        c = _obj(raw, "contributor")
-        cid = _obj(c.get("contributor-orcid"), "contributor-orcid")
-        attrs = _obj(c.get("contributor-attributes"), "contributor-attributes")
+    for raw in (known_keys(_obj(value, "contributors"), "contributors").get("contributor") or []):
+        c = known_keys(_obj(raw, "contributor"), "contributor")
+        cid = known_keys(_obj(c.get("contributor-orcid"), "contributor-orcid"), "contributor-orcid")
+        attrs = known_keys(_obj(c.get("contributor-attributes"), "contributor-attributes"),
+                           "contributor-attributes")
         path = cid.get("path") or (cid.get("uri") or "").rstrip("/").rsplit("/", 1)[-1] or None
         contributors.append({
             "orcid": path, "orcid_uri": cid.get("uri"), "orcid_host": cid.get("host"),
@@ -350,13 +398,14 @@ def _contributors_json(value: Any) -> list[dict[str, Any]]:
 
 
 def affiliation_from_json(doc: Any) -> tuple[dict[str, Any], int | None, str | None]:
-    doc = _obj(doc, "The affiliation")
+    doc = known_keys(_obj(doc, "The affiliation"), "affiliation")
     org = doc.get("organization")
     organization = None
     if org is not None:
-        org = _obj(org, "organization")
-        addr = _obj(org.get("address"), "address")
-        dis = _obj(org.get("disambiguated-organization"), "disambiguated-organization")
+        org = known_keys(_obj(org, "organization"), "organization")
+        addr = known_keys(_obj(org.get("address"), "address"), "address")
+        dis = known_keys(_obj(org.get("disambiguated-organization"),
+                              "disambiguated-organization"), "disambiguated-organization")
         organization = {
             "name": _v(org.get("name")),
             "city": _v(addr.get("city")),

@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from .rules import id_key, normalize_id
+from .normalize import id_key, normalize_id
 from .state import Item, Researcher
 from .xmltree import sub
 

@@ -1,7 +1,9 @@
-"""ORCID's server-side rules for works and affiliations (API-FACTS §5-§7), the emulator's copy.
+"""ORCID's server-side rules for works and affiliations, the emulator's copy.
 
 Every check raises :class:`ApiError` with the HTTP status and ORCID error code the registry
-uses. The XSD is permissive; these are the rules ORCID enforces beyond it.
+uses. These run after the reader (schema.py); ``ActivityValidator.java`` below means ORCID-Source:
+orcid-core/src/main/java/org/orcid/core/manager/v3/validator/ActivityValidator.java and the codes
+come from orcid-core/src/main/java/org/orcid/core/exception/OrcidCoreExceptionMapper.java:55-123.
 """
 
 from __future__ import annotations
@@ -37,12 +39,14 @@ research-tool review software sound spin-off-company standards-and-policy
 supervised-student-publication technical-standard test trademark transcription translation
 website working-paper undefined
 """.split())
-#: Aliases the server maps on input (WorkType.fromValue).
+#: Aliases the server maps on input: orcid-model
+#: src/main/java/org/orcid/jaxb/model/common/WorkType.java:83-93 ("standard" is
+#: STANDARDS_AND_POLICY, :91).
 WORK_TYPE_ALIASES = {
     "article-journal": "journal-article",
     "chapter": "book-chapter",
     "dataset": "data-set",
-    "standard": "technical-standard",
+    "standard": "standards-and-policy",
 }
 CITATION_TYPES = frozenset("""
 bibtex formatted-apa formatted-chicago formatted-harvard formatted-ieee formatted-mla
@@ -56,6 +60,8 @@ k10plus cgn raid
 """.split())
 RELATIONSHIPS = frozenset({"self", "part-of", "version-of", "funded-by"})
 FUNDED_BY_TYPES = frozenset({"grant_number", "proposal-id", "uri", "doi"})
+#: LegacyWorkContributorRole values; ORCID also accepts the enum NAMES (AUTHOR, CO_INVENTOR...),
+#: both compared exactly (ContributorRoleConverterImpl.java:135-151).
 LEGACY_ROLES = frozenset("""
 author assignee editor chair-or-translator co-investigator co-inventor graduate-student
 other-inventor principal-investigator postdoctoral-researcher support-staff
@@ -72,13 +78,15 @@ SEQUENCES = frozenset({"first", "additional"})
 DISAMBIGUATION_SOURCES = frozenset({"RINGGOLD", "GRID", "FUNDREF", "LEI", "ROR"})
 VISIBILITIES = frozenset({"public", "limited", "registered-only", "private"})
 
+#: orcid-model src/main/java/org/orcid/jaxb/model/common/LanguageCode.java:4 (valueOf: exact,
+#: case-sensitive). Note the legacy codes iw, in, ji, mo, bh and the absence of he, id, yi, zh.
 LANGUAGES = frozenset("""
-aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de
-dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia
-id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo
-lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl
-ps pt qu rm rn ro ru rw sa sc sd se sg sh si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti
-tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu zh_CN zh_TW
+ab aa af ak sq am ar an hy as av ae ay az bm ba eu be bn bh bi bs br bg my ca ch ce zh_CN zh_TW cu
+cv kw co cr hr cs da dv nl dz en eo et ee fo fj fi fr fy ff gl lg ka de el kl gn gu ht ha iw hz hi
+ho hu is io ig in ia ie iu ik ga it ja jv kn kr ks kk km ki rw ky kv kg ko ku kj lo la lv li ln lt
+lu lb mk mg ms ml mt gv mi mr mh mo mn na nv ng ne nd se no nb nn ny oc oj or om os pi pa fa pl pt
+ps qu rm ro rn ru sm sg sa sc gd sr sn ii sd si sk sl so nr st es su sw ss sv tl ty tg ta tt te th
+bo ti to ts tn tr tk tw ug uk ur uz ve vi vo wa cy wo xh ji yo za zu
 """.split())
 COUNTRIES = frozenset("""
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
@@ -94,30 +102,6 @@ TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
 
 def _bad(code: int, developer: str, user: str | None = None, status: int = 400) -> ApiError:
     return ApiError(status, code, f"{status} Bad Request: {developer}", user or developer)
-
-
-# -- normalization (grouping and duplicates) -----------------------------------------------------
-_DOI = re.compile(r"(10\.\d+/\S+)", re.IGNORECASE)
-
-
-def normalize_id(id_type: str, value: str) -> str | None:
-    """ORCID's ``external-id-normalized``; None when the value cannot be normalized."""
-    value = (value or "").strip()
-    if id_type == "doi":
-        match = _DOI.search(value.replace("&amp;", "&"))
-        return match.group(1).lower() if match else None
-    if id_type == "uri":
-        return value if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value) else f"http://{value}"
-    return value.lower()
-
-
-def id_key(ext: dict[str, Any]) -> tuple[str, str]:
-    normalized = normalize_id(ext["type"], ext["value"])
-    return ext["type"], normalized if normalized is not None else ext["value"].strip().lower()
-
-
-def self_keys(data: dict[str, Any]) -> set[tuple[str, str]]:
-    return {id_key(e) for e in data.get("external_ids", []) if e.get("relationship") == "self"}
 
 
 # -- shared checks -------------------------------------------------------------------------------
@@ -147,133 +131,141 @@ def check_date(date: dict[str, Any] | None, label: str) -> tuple[int, int, int] 
     return int(year), m, d
 
 
-def check_external_ids(ids: list[dict[str, Any]], require_self: bool) -> None:
-    if require_self and not ids:
+def check_external_ids(ids: list[dict[str, Any]]) -> None:
+    """A work's ids: ActivityValidator.java:233-253, then ExternalIDValidator.java:82-110."""
+    if not ids:
         raise _bad(9023, "An external identifier is required.",
                    "Please add an external identifier (a DOI, handle, URI...).")
     for ext in ids:
-        id_type = ext.get("type") or ""
-        if id_type not in ID_TYPES:
-            raise _bad(9023, f"External ID type {id_type or '(empty)'} is not valid. Valid "
-                       "types are listed at /v3.0/identifiers.")
+        # funded-by comes first and is an OrcidValidationException (9020), compared without
+        # case (ActivityValidator.java:247-250, ExternalIdentifierFundedByHelper.java:11-19).
+        if ext.get("relationship") == "funded-by" and \
+                (ext.get("type") or "").lower() not in FUNDED_BY_TYPES:
+            raise _bad(9020, "Invalid incoming message. Full validation error: External ID "
+                       f"{ext.get('type')} not supported for relationship funded_by",
+                       "Invalid incoming message.")
+    errors = []
+    for ext in ids:
+        if ext.get("type") not in ID_TYPES:
+            errors.append(str(ext.get("type")))
         if not (ext.get("value") or "").strip():
-            raise _bad(9023, "External ID value must not be empty.")
-        rel = ext.get("relationship")
-        if rel not in RELATIONSHIPS:
-            raise _bad(9023, "Invalid external-id relationship: "
-                       f"{rel or '(missing)'}; use self, part-of, version-of or funded-by.")
-        if rel == "funded-by" and id_type not in FUNDED_BY_TYPES:
-            raise _bad(9023, f"External ID {id_type} not supported for relationship funded_by")
-    if require_self and not any(e.get("relationship") == "self" for e in ids):
-        raise _bad(9023, "At least one identifier with 'self' relationship is required.")
+            errors.append("value")
+        if ext.get("relationship") is None:
+            errors.append("relationship")
+    if not any(e.get("relationship") == "self" for e in ids):
+        errors.append("At least one identifier with 'self' relationship is required")
+    if errors:
+        raise _bad(9023, "Invalid external-id " + " ".join(errors))
 
 
 def check_country(country: str | None, label: str = "country") -> None:
+    """Reached only when a bulk body's bad country was dropped to "" (ActivityValidator:102)."""
     if country is not None and country not in COUNTRIES:
-        raise _bad(9037, f"Invalid {label} {country}: use an ISO 3166-1 alpha-2 code.")
+        raise _bad(9037, f"Invalid {label}, valid values are: {', '.join(sorted(COUNTRIES))}.")
 
 
-def _length(value: str | None, limit: int, label: str) -> None:
-    if value is not None and len(value) > limit:
-        raise _bad(9020, f"Full validation error: {label} is longer than {limit} characters.")
+def role_known(role: str) -> bool:
+    """WorkContributorRoleConverter.toDBRole (ContributorRoleConverterImpl.java:33-52): a legacy
+    value or enum name exactly, or a CRediT URI ignoring case (CreditRole.java:38-45)."""
+    return (role in LEGACY_ROLES or role.lower().replace("_", "-") in LEGACY_ROLES
+            and role == role.upper()) or role.lower() in CREDIT_ROLES
 
 
 # -- works ---------------------------------------------------------------------------------------
 def validate_work(data: dict[str, Any]) -> None:
+    """ActivityValidator.validateWork (ActivityValidator.java:96-298), after the reader."""
     if data.get("type") in WORK_TYPE_ALIASES:
         data["type"] = WORK_TYPE_ALIASES[data["type"]]
-    title = (data.get("title") or "").strip()
-    if not title:
+    if not (data.get("title") or "").strip():
         raise _bad(9022, "The activity title is missing.", "Please add a title.")
-    _length(data.get("title"), 1000, "title")
-    _length(data.get("subtitle"), 1000, "subtitle")
-    if data.get("translated_title") is not None:
-        _length(data["translated_title"], 1000, "translated-title")
-        lang = data.get("translated_title_language")
-        if not lang or lang not in LANGUAGES:
-            raise _bad(9037, f"Invalid translated-title language code {lang or '(missing)'}.")
-    if data.get("journal_title") is not None:
-        if not data["journal_title"].strip():
-            raise _bad(9020, "Full validation error: journal-title must not be empty.")
-        _length(data["journal_title"], 1000, "journal-title")
-    _length(data.get("short_description"), 5000, "short-description")
-    if data.get("citation_type") is not None or data.get("citation_value") is not None:
-        if data.get("citation_type") not in CITATION_TYPES:
-            raise _bad(9037, f"Invalid citation type {data.get('citation_type')}; valid values "
-                       f"are: {', '.join(sorted(CITATION_TYPES))}.")
-        if not (data.get("citation_value") or "").strip():
-            raise _bad(9037, "The citation value must not be empty.")
-    wtype = data.get("type")
-    if wtype not in WORK_TYPES:
-        raise _bad(9037, f"Invalid work type {wtype or '(missing)'}, valid values are: "
-                   f"{', '.join(sorted(WORK_TYPES))}.", "Please specify a work type.")
+    check_country(data.get("country"))
+    if data.get("translated_title") and not data.get("translated_title_language"):
+        raise _bad(9037, "Invalid translated title -> language code, valid values are: "
+                   f"{', '.join(sorted(LANGUAGES))}.")
+    if data.get("type") not in WORK_TYPES:
+        raise _bad(9037, f"Invalid work type, valid values are: {', '.join(sorted(WORK_TYPES))}.",
+                   "Please specify a work type.")
     check_date(data.get("publication_date"), "publication date")
-    check_external_ids(data.get("external_ids", []), require_self=True)
-    for contributor in data.get("contributors", []):
-        role = contributor.get("role")
-        if role is not None and role not in LEGACY_ROLES and role not in CREDIT_ROLES:
-            raise _bad(9058, f"Invalid contributor role {role}.",
-                       "404 Bad Request: Invalid contributor role.")
-        seq = contributor.get("sequence")
-        if seq is not None and seq not in SEQUENCES:
-            raise _bad(9037, f"Invalid contributor sequence {seq}; use first or additional.")
-        _length(contributor.get("credit_name"), 150, "credit-name")
+    if data.get("citation_type") is not None or data.get("citation_value") is not None:
+        if data.get("citation_type") is None:
+            raise _bad(9037, "Invalid citation type, valid values are: "
+                       f"{', '.join(sorted(CITATION_TYPES))}.")
+        if not (data.get("citation_value") or "").strip():  # ActivityValidator.java:228-229
+            raise _bad(9020, "Invalid incoming message. Full validation error: Please specify "
+                       "a citation or remove the parent tag", "Invalid incoming message.")
+    check_external_ids(data.get("external_ids", []))
+    _contributors(data.get("contributors", []))
+
+
+def _contributors(contributors: list[dict[str, Any]]) -> None:
+    for contributor in contributors:
         if contributor.get("orcid") and not re.fullmatch(r"(\d{4}-){3}\d{3}[\dX]",
                                                          contributor["orcid"]):
             raise _bad(9020, f"Full validation error: invalid contributor iD "
                        f"{contributor['orcid']}.")
-    lang = data.get("language_code")
-    if lang is not None and lang not in LANGUAGES:
-        raise _bad(9037, f"Invalid language code {lang}.")
-    check_country(data.get("country"))
+        if contributor.get("credit_name") is not None and not contributor["credit_name"].strip():
+            raise _bad(9020, "Full validation error: Please specify a contributor credit name "
+                       "or remove the empty tag")
+        role = contributor.get("role")
+        if role is not None and not role_known(role):  # WorkContributorsConverter.java:40-57
+            raise _bad(9058, f"Invalid contributor role {role}.",
+                       "404 Bad Request: Invalid contributor role.")
 
 
 # -- affiliations --------------------------------------------------------------------------------
 def validate_affiliation(
     section: str, data: dict[str, Any], orgs: dict[tuple[str, str], Any]
 ) -> None:
+    """ActivityValidator.validateAffiliation (ActivityValidator.java:447-480). External ids are
+    not checked at all: neither their type nor their relationship."""
     org = data.get("organization")
-    strict = section in ("education", "employment")
-    for field in ("department_name", "role_title"):
-        _length(data.get(field), 4000, field.replace("_", "-"))
-    if strict:
-        if not org or not (org.get("name") or "").strip():
-            raise _bad(9046, "The organization is missing.", "Please add an organization.")
+    if section in ("education", "employment"):
+        # validateDisambiguatedOrg then validateOrgAddress (ActivityValidator.java:367-393)
+        if not org:
+            raise _bad(9046, "400 Bad request: organization must be present and valid",
+                       "No valid organization is included in the data.")
         if not org.get("disambiguated_id"):
             raise _bad(9045, "The disambiguated organization is missing.",
                        "Please add a disambiguated organization identifier (e.g. ROR).")
         if not org.get("city") or not org.get("country"):
             raise _bad(9060, "City and country are required for education and employment.")
     else:
-        if not (org and org.get("disambiguated_id")) and not data.get("external_ids"):
-            raise _bad(9062, "A disambiguated organization or an external identifier is "
-                       "required.")
-        if org and (org.get("city") or org.get("region")) and not org.get("country"):
-            raise _bad(9061, "A country is required when a city or region is given.")
+        _professional_org(org, data)
     if org:
-        if org.get("name") is not None and not org["name"].strip():
-            raise _bad(9046, "The organization name is missing.")
         check_country(org.get("country"))
         if org.get("disambiguated_id"):
-            source = org.get("disambiguation_source") or ""
-            key = (source, org["disambiguated_id"].strip())
-            if source not in DISAMBIGUATION_SOURCES or key not in orgs:
-                raise _bad(9045, f"Invalid disambiguated organization {key[1]} ({source}): "
-                           "not found in the org registry.")
+            _known_org(org, orgs)
     start = check_date(data.get("start_date"), "start date")
     end = check_date(data.get("end_date"), "end date")
-    if end is not None and start is None:
-        raise _bad(9050, "An end date needs a start date.")
-    if start is not None and end is not None and _cmp(start, end) > 0:
-        raise _bad(9055, "The end date is before the start date.")
-    check_external_ids(data.get("external_ids", []), require_self=False)
+    # No 9050 here: MissingStartDateException is for fundings and research resources only
+    # (ActivityValidator.java:349-351, :594-596); affiliations only compare (:468-478).
+    if start is not None and end is not None and \
+            padded(data["start_date"]) > padded(data["end_date"]):
+        raise _bad(9055, "400 Bad Request: End date must come after start date.",
+                   "End date must come after start date.")
 
 
-def _cmp(a: tuple[int, int, int], b: tuple[int, int, int]) -> int:
-    """Compare fuzzy dates on the parts both have."""
-    for x, y in zip(a, b, strict=True):
-        if not x or not y:
-            return 0
-        if x != y:
-            return -1 if x < y else 1
-    return 0
+def _professional_org(org: dict[str, Any] | None, data: dict[str, Any]) -> None:
+    """ActivityValidator.java:399-428 (qualification, service, membership, ...)."""
+    if not org or (not org.get("disambiguated_id") and not (org.get("name") or "").strip()):
+        raise _bad(9046, "400 Bad request: organization must be present and valid",
+                   "No valid organization is included in the data.")
+    if not org.get("disambiguated_id") and not data.get("external_ids"):
+        raise _bad(9062, "A disambiguated organization or an external identifier is required.")
+    if (org.get("city") or org.get("region")) and not org.get("country"):
+        raise _bad(9061, "A country is required when a city or region is given.")
+
+
+def _known_org(org: dict[str, Any], orgs: dict[tuple[str, str], Any]) -> None:
+    source = org.get("disambiguation_source") or ""
+    key = (source, org["disambiguated_id"].strip())
+    if source not in DISAMBIGUATION_SOURCES or key not in orgs:
+        raise _bad(9045, f"Invalid disambiguated organization {key[1]} ({source}): "
+                   "not found in the org registry.")
+
+
+def padded(date: dict[str, Any]) -> str:
+    """FuzzyDateUtils.compareTo (orcid-core/.../utils/v3/FuzzyDateUtils.java:36-51): year (or
+    0000), month and day left-padded to 2 (or 00), compared as strings, so 2020-05 > 2020."""
+    return ((date.get("year") or "0000") + (date.get("month") or "00").rjust(2, "0")
+            + (date.get("day") or "00").rjust(2, "0"))
