@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .clock import utcnow
-from .models import ACTIVE, FAILED, PENDING, Models
+from .models import Models
 from .results import Row
+from .states import ACTIVE, FAILED, PENDING
 
 __all__ = ["claim", "due", "release"]
 
@@ -43,36 +44,52 @@ def claim(session: Session, models: Models, token: str, *, limit: int,
     """
     Item = models.Item
     now = utcnow()
-    expires = now + timedelta(seconds=lease_seconds)
     condition = due(models, now)
+    target = _target(session, models, condition, limit)
+    if target is None:
+        session.rollback()
+        return [], None
+    session.execute(
+        sa.update(Item).where(target, condition).values(
+            lease_owner=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
+            last_attempt_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+    return _leased(session, models, token)
+
+
+def _target(session: Session, models: Models, condition: Any, limit: int) -> Any:
+    """The condition picking the rows to lease: the first due researcher's, up to ``limit``.
+
+    None when nothing is due (PostgreSQL only: elsewhere the update simply matches nothing).
+    """
+    Item = models.Item
     if session.get_bind().dialect.name == "postgresql":
         first = session.execute(
             sa.select(Item.user_key).where(condition).order_by(Item.id).limit(1)
             .with_for_update(skip_locked=True, of=Item)
         ).first()
         if first is None:
-            session.rollback()
-            return [], None
+            return None
         ids = session.scalars(
             sa.select(Item.id).where(condition, Item.user_key == first[0]).order_by(Item.id)
             .limit(limit).with_for_update(skip_locked=True, of=Item)
         ).all()
-        target = Item.id.in_(ids)
-    else:
-        # One statement: SQLite evaluates it under its write lock, so two workers can
-        # never lease the same row.
-        first_user = (sa.select(Item.user_key).where(condition).order_by(Item.id).limit(1)
-                      .scalar_subquery())
-        target = Item.id.in_(
-            sa.select(Item.id).where(condition, Item.user_key == first_user).order_by(Item.id)
-            .limit(limit)
-        )
-    session.execute(
-        sa.update(Item).where(target, condition).values(
-            lease_owner=token, lease_expires_at=expires, last_attempt_at=now),
-        execution_options={"synchronize_session": False},
+        return Item.id.in_(ids)
+    # One statement: SQLite evaluates it under its write lock, so two workers can never
+    # lease the same row.
+    first_user = (sa.select(Item.user_key).where(condition).order_by(Item.id).limit(1)
+                  .scalar_subquery())
+    return Item.id.in_(
+        sa.select(Item.id).where(condition, Item.user_key == first_user).order_by(Item.id)
+        .limit(limit)
     )
-    session.commit()
+
+
+def _leased(session: Session, models: Models, token: str) -> tuple[list[Row], str | None]:
+    """Snapshots of the rows leased under ``token``, and their user key; commits."""
+    Item = models.Item
     rows = session.execute(
         sa.select(Item.id, Item.user_key, Item.kind, Item.key, Item.payload,
                   Item.payload_hash, Item.retracted, Item.put_code, Item.written_hash,
@@ -84,8 +101,8 @@ def claim(session: Session, models: Models, token: str, *, limit: int,
         return [], None
     return [
         Row(id=r.id, kind=r.kind, key=r.key, payload=r.payload,
-             payload_hash=r.payload_hash, retracted=bool(r.retracted),
-             put_code=r.put_code, written_hash=r.written_hash, attempts=r.attempts or 0)
+            payload_hash=r.payload_hash, retracted=bool(r.retracted),
+            put_code=r.put_code, written_hash=r.written_hash, attempts=r.attempts or 0)
         for r in rows
     ], rows[0].user_key
 

@@ -21,7 +21,9 @@ from ..errors import OAuthError, ORCIDError
 from ..protocol.client import ORCIDClient
 from .clock import utcnow
 from .crypto import TokenCipher
-from .models import ACTIVE, FAILED, PARK_AUTH, PARKED, PENDING, Models
+from .models import Models
+from .sql import rowcount
+from .states import ACTIVE, FAILED, PARK_AUTH, PARKED, PENDING
 
 __all__ = [
     "AUTH_MESSAGE",
@@ -80,7 +82,7 @@ def park_for_auth(session: Session, models: Models, users: Any, *,
                 lease_expires_at=None, updated_at=now),
         execution_options={"synchronize_session": False},
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def token_rejected(session: Session, models: Models, user_key: str, token_used: str | None,

@@ -27,8 +27,8 @@ from ..protocol.records import WorkSummary
 from ..protocol.vocabulary import MAX_BULK
 from .claim import release
 from .connections import token_rejected
-from .models import PARK_CONFLICT, PARK_REJECTED
 from .results import PassResult, ResultWriter, Row, RunContext
+from .states import PARK_CONFLICT, PARK_REJECTED
 
 __all__ = ["Convergence"]
 
@@ -121,43 +121,48 @@ class Convergence(ResultWriter):
     def post_bulk(self, rows: list[Row]) -> None:
         for start in range(0, len(rows), MAX_BULK):
             chunk = [(r, self._item(r)) for r in rows[start:start + MAX_BULK]]
-            chunk = [(r, it) for r, it in chunk if it is not None]
-            if not chunk:
-                continue
-            results, exc, ms = self._call(self.client.add_works, self.orcid, self.access_token,
-                                          [it for _, it in chunk])
-            if exc is not None:
-                for r, _ in chunk:
-                    self.fail(r, "POST bulk", exc, ms, commit=False)
-                self.session.commit()
-                if self.auth_lost:
-                    return
-                continue
-            by_index = {res.index: res for res in results}
-            adopt: list[tuple[Row, DuplicateError]] = []
-            created: list[tuple[Row, int]] = []
-            for i, (r, _) in enumerate(chunk):
-                res = by_index.get(i)
-                if res is None:
-                    self.fail(r, "POST bulk",
-                              ServerError("ORCID's bulk answer had no result for this work",
-                                          status=200), ms, commit=False)
-                elif res.error is None and res.put_code is not None:
-                    created.append((r, int(res.put_code)))
-                elif isinstance(res.error, DuplicateError):
-                    self.event(r, "POST bulk", res.error, ms, "duplicate")
-                    adopt.append((r, res.error))
-                else:
-                    self.fail(r, "POST bulk", res.error or ServerError(
-                        "ORCID's bulk answer had neither a put-code nor an error",
-                        status=200), ms, commit=False)
-            if created:
-                self.mark_synced_many(created, "POST bulk", 200, ms)
+            loaded = [(r, it) for r, it in chunk if it is not None]
+            if loaded and not self._post_chunk(loaded):
+                return
+
+    def _post_chunk(self, chunk: list[tuple[Row, Work | Affiliation]]) -> bool:
+        """One bulk POST (at most ``MAX_BULK`` works); then each slot's outcome.
+
+        Returns False when ORCID refused the token and no further chunk may be sent.
+        """
+        results, exc, ms = self._call(self.client.add_works, self.orcid, self.access_token,
+                                      [it for _, it in chunk])
+        if exc is not None:
+            for r, _ in chunk:
+                self.fail(r, "POST bulk", exc, ms, commit=False)
             self.session.commit()
-            for r, err in adopt:
-                if self.auth_lost:
-                    return
-                self.adopt(r, err)
+            return not self.auth_lost
+        by_index = {res.index: res for res in results}
+        adopt: list[tuple[Row, DuplicateError]] = []
+        created: list[tuple[Row, int]] = []
+        for i, (r, _) in enumerate(chunk):
+            res = by_index.get(i)
+            if res is None:
+                self.fail(r, "POST bulk",
+                          ServerError("ORCID's bulk answer had no result for this work",
+                                      status=200), ms, commit=False)
+            elif res.error is None and res.put_code is not None:
+                created.append((r, int(res.put_code)))
+            elif isinstance(res.error, DuplicateError):
+                self.event(r, "POST bulk", res.error, ms, "duplicate")
+                adopt.append((r, res.error))
+            else:
+                self.fail(r, "POST bulk", res.error or ServerError(
+                    "ORCID's bulk answer had neither a put-code nor an error",
+                    status=200), ms, commit=False)
+        if created:
+            self.mark_synced_many(created, "POST bulk", 200, ms)
+        self.session.commit()
+        for r, err in adopt:
+            if self.auth_lost:
+                return False
+            self.adopt(r, err)
+        return True
 
     def put(self, row: Row, put_code: int) -> None:
         item = self._item(row)
@@ -224,31 +229,40 @@ class Convergence(ResultWriter):
         if not wanted:
             return None, None
         if row.kind == "work":
-            if self._listing is None:
-                summaries, exc, ms = self._call(self.client.read_works, self.orcid,
-                                                self.access_token)
-                if exc is not None:
-                    return None, exc
-                self._listing = {}
-                for s in summaries:
-                    if s.source_client_id and s.source_client_id != self.client_id:
-                        continue
-                    for sid in _summary_self_ids(s):
-                        self._listing.setdefault(sid, s.put_code)
-            for sid in wanted:
-                if sid in self._listing:
-                    return int(self._listing[sid]), None
-            return None, None
-        # affiliations: summaries carry no external ids in our model; read ours one by one
-        summaries, exc, ms = self._call(self.client.read_affiliations, self.orcid,
-                                        self.access_token, row.kind)
+            return self._find_work(wanted)
+        return self._find_affiliation(row.kind, wanted)
+
+    def _find_work(self, wanted: set[tuple[str, str]]
+                   ) -> tuple[int | None, BaseException | None]:
+        """By the ``self`` ids of our work summaries (one listing per claim, kept)."""
+        if self._listing is None:
+            summaries, exc, _ = self._call(self.client.read_works, self.orcid,
+                                           self.access_token)
+            if exc is not None:
+                return None, exc
+            self._listing = {}
+            for s in summaries:
+                if s.source_client_id and s.source_client_id != self.client_id:
+                    continue
+                for sid in _summary_self_ids(s):
+                    self._listing.setdefault(sid, s.put_code)
+        for sid in wanted:
+            if sid in self._listing:
+                return int(self._listing[sid]), None
+        return None, None
+
+    def _find_affiliation(self, section: str, wanted: set[tuple[str, str]]
+                          ) -> tuple[int | None, BaseException | None]:
+        """Affiliation summaries carry no external ids in our model: read ours one by one."""
+        summaries, exc, _ = self._call(self.client.read_affiliations, self.orcid,
+                                       self.access_token, section)
         if exc is not None:
             return None, exc
         for s in summaries:
             if s.source_client_id and s.source_client_id != self.client_id:
                 continue
             full, exc, _ = self._call(self.client.read_affiliation, self.orcid,
-                                      self.access_token, row.kind, s.put_code)
+                                      self.access_token, section, s.put_code)
             if exc is not None:
                 return None, exc
             if full.self_ids() & wanted:

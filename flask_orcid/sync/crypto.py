@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -92,7 +93,7 @@ class TokenCipher:
             ) from None
 
 
-def cipher_from_config(config: dict) -> tuple[TokenCipher, bool]:
+def cipher_from_config(config: Mapping[str, Any]) -> tuple[TokenCipher, bool]:
     """The cipher for an app's config, and whether its key was derived from SECRET_KEY."""
     keys = parse_keys(config.get("ORCID_TOKEN_KEYS"))
     if keys:

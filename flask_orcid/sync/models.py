@@ -1,7 +1,8 @@
-"""Every ``orcid_*`` table, defined on the host's Flask-SQLAlchemy ``db``, and their states.
+"""Every ``orcid_*`` table, defined on the host's Flask-SQLAlchemy ``db``.
 
 Tables are prefixed ``orcid_`` and defined on the host's metadata, so Alembic autogenerate sees
-them. :class:`Models` holds the classes :func:`define_models` made for one ``db``.
+them. :class:`Models` holds the classes :func:`define_models` made for one ``db``. What the
+rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
 
 - ``orcid_accounts``: a user's ORCID connection; tokens stored encrypted (see :mod:`.crypto`),
   exposed in plaintext only through properties, never in ``repr``.
@@ -15,7 +16,6 @@ them. :class:`Models` holds the classes :func:`define_models` made for one ``db`
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,11 +23,33 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import ConfigurationError
-from ..protocol.model import Affiliation, Work
 from .clock import utcnow
 from .crypto import TokenCipher
+from .mixins import (
+    AccountMixin,
+    OutboxItemMixin,
+    PendingRevocationMixin,
+    item_from_payload,
+)
+from .states import (
+    ACTIVE,
+    FAILED,
+    INVALID,
+    PARK_AUTH,
+    PARK_CONFLICT,
+    PARK_GAVE_UP,
+    PARK_REJECTED,
+    PARK_SCOPE,
+    PARKED,
+    PENDING,
+    REMOVED,
+    RESUME_ON_RECONNECT,
+    STATES,
+    SYNCED,
+)
 
+# States, mixins and ``item_from_payload`` are re-exported: the Flask layer and hosts import
+# them from here.
 __all__ = [
     "ACTIVE",
     "FAILED",
@@ -45,120 +67,11 @@ __all__ = [
     "SYNCED",
     "AccountMixin",
     "Models",
+    "OutboxItemMixin",
     "PendingRevocationMixin",
     "define_models",
     "item_from_payload",
 ]
-
-#: Connection states.
-ACTIVE = "active"
-INVALID = "invalid"
-
-#: Row states.
-PENDING = "pending"
-SYNCED = "synced"
-FAILED = "failed"
-PARKED = "parked"
-REMOVED = "removed_by_researcher"
-STATES = (PENDING, SYNCED, FAILED, PARKED, REMOVED)
-
-#: Why a row is parked. ``auth`` and ``scope`` rows resume by themselves when the researcher
-#: reconnects; the others wait for an admin's ``retry`` or a new ``publish``.
-PARK_AUTH = "auth"
-PARK_SCOPE = "scope"
-PARK_REJECTED = "rejected"
-PARK_GAVE_UP = "gave_up"
-PARK_CONFLICT = "conflict"
-RESUME_ON_RECONNECT = (PARK_AUTH, PARK_SCOPE)
-
-
-def item_from_payload(kind: str, data: dict[str, Any]) -> Work | Affiliation:
-    """Rebuild a ``Work`` or ``Affiliation`` from its stored ``to_dict()`` form."""
-    return (Work if kind == "work" else Affiliation).from_dict(data)
-
-
-def _no_cipher() -> TokenCipher:
-    raise ConfigurationError(
-        "The token cipher is not set: create the extension with ORCID(app, db=db) before "
-        "reading or writing ORCID connections."
-    )
-
-
-class _Encrypted:
-    """Gives a model its token cipher (set per ``db`` by the extension)."""
-
-    #: returns the cipher for the current application
-    cipher_provider: Callable[[], TokenCipher] = staticmethod(_no_cipher)
-
-    def _cipher(self) -> TokenCipher:
-        return type(self).cipher_provider()
-
-
-class AccountMixin(_Encrypted):
-    """Behaviour of ``orcid.Account`` (columns are added by :func:`define_models`)."""
-
-    _access_token: str | None
-    _refresh_token: str | None
-    scopes: str
-    status: str
-    orcid: str
-
-    @property
-    def access_token(self) -> str | None:
-        return self._cipher().decrypt(self._access_token) if self._access_token else None
-
-    @access_token.setter
-    def access_token(self, value: str | None) -> None:
-        self._access_token = self._cipher().encrypt(value) if value else None
-
-    @property
-    def refresh_token(self) -> str | None:
-        return self._cipher().decrypt(self._refresh_token) if self._refresh_token else None
-
-    @refresh_token.setter
-    def refresh_token(self, value: str | None) -> None:
-        self._refresh_token = self._cipher().encrypt(value) if value else None
-
-    @property
-    def scope_set(self) -> frozenset[str]:
-        return frozenset((self.scopes or "").split())
-
-    def has_scopes(self, *scopes: str) -> bool:
-        """Whether every scope was granted (``openid`` counts as ``/authenticate``)."""
-        granted = set(self.scope_set)
-        if "openid" in granted:
-            granted.add("/authenticate")
-        return all(s in granted for s in scopes)
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == ACTIVE
-
-    def mark_invalid(self) -> None:
-        """ORCID refused the token (401): keep the row, ask the researcher to reconnect."""
-        self.status = INVALID
-
-    def __repr__(self) -> str:
-        return f"<ORCIDAccount {self.orcid} {self.status}>"
-
-
-class PendingRevocationMixin(_Encrypted):
-    """A token to revoke at ORCID, kept until ORCID confirms (tokens encrypted)."""
-
-    _token: str
-    orcid: str | None
-    attempts: int
-
-    @property
-    def token(self) -> str:
-        return self._cipher().decrypt(self._token)
-
-    @token.setter
-    def token(self, value: str) -> None:
-        self._token = self._cipher().encrypt(value)
-
-    def __repr__(self) -> str:
-        return f"<ORCIDPendingRevocation {self.orcid} attempts={self.attempts}>"
 
 
 @dataclass(frozen=True)
@@ -181,11 +94,22 @@ _MODELS: weakref.WeakKeyDictionary[Any, Models] = weakref.WeakKeyDictionary()
 
 
 def define_models(db: Any) -> Models:
-    """Define the ``orcid_*`` tables on the host's Flask-SQLAlchemy ``db`` (once per ``db``)."""
+    """Define the ``orcid_*`` tables on the host's Flask-SQLAlchemy ``db`` (once per ``db``).
+
+    ``db`` is typed ``Any`` (and so are the classes made here): its ``Model`` base is the
+    host's, built at run time, so no static type describes it.
+    """
     cached = _MODELS.get(db)
     if cached is not None:
         return cached
+    models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
+                    Item=_item_model(db), Event=_event_model(db),
+                    RecordSync=_record_sync_model(db))
+    _MODELS[db] = models
+    return models
 
+
+def _account_model(db: Any) -> Any:
     class ORCIDAccount(AccountMixin, db.Model):
         __tablename__ = "orcid_accounts"
 
@@ -202,6 +126,10 @@ def define_models(db: Any) -> Models:
         created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
         updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
+    return ORCIDAccount
+
+
+def _revocation_model(db: Any) -> Any:
     class ORCIDPendingRevocation(PendingRevocationMixin, db.Model):
         __tablename__ = "orcid_pending_revocations"
 
@@ -214,7 +142,11 @@ def define_models(db: Any) -> Models:
         last_error = db.Column(db.String(255), nullable=True)
         created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
-    class OutboxItem(db.Model):  # type: ignore[name-defined]
+    return ORCIDPendingRevocation
+
+
+def _item_model(db: Any) -> Any:
+    class OutboxItem(OutboxItemMixin, db.Model):
         """One item the site wants on one researcher's record."""
 
         __tablename__ = "orcid_outbox_items"
@@ -226,58 +158,41 @@ def define_models(db: Any) -> Models:
             sa.Index("ix_orcid_outbox_orcid", "orcid"),
         )
 
-        id = sa.Column(sa.Integer, primary_key=True)
-        user_key = sa.Column(sa.String(255), nullable=False)
+        id = db.Column(sa.Integer, primary_key=True)
+        user_key = db.Column(sa.String(255), nullable=False)
         #: "work" or an affiliation section ("education", ...)
-        kind = sa.Column(sa.String(32), nullable=False)
+        kind = db.Column(sa.String(32), nullable=False)
         #: the host's stable id for the item ("thesis:42")
-        key = sa.Column(sa.String(255), nullable=False)
+        key = db.Column(sa.String(255), nullable=False)
         #: desired state: the item's ``to_dict()`` JSON; kept after a retraction for display
-        payload = sa.Column(sa.Text, nullable=False)
-        payload_hash = sa.Column(sa.String(64), nullable=False)
+        payload = db.Column(sa.Text, nullable=False)
+        payload_hash = db.Column(sa.String(64), nullable=False)
         #: True once the host retracted the item: it should not be on the record
-        retracted = sa.Column(sa.Boolean, nullable=False, default=False)
+        retracted = db.Column(sa.Boolean, nullable=False, default=False)
         #: the iD of the record ``put_code`` belongs to
-        orcid = sa.Column(sa.String(19))
-        put_code = sa.Column(sa.BigInteger)
+        orcid = db.Column(sa.String(19))
+        put_code = db.Column(sa.BigInteger)
         #: hash of the payload last written successfully (POST or PUT)
-        written_hash = sa.Column(sa.String(64))
-        state = sa.Column(sa.String(24), nullable=False, default=PENDING)
-        park_reason = sa.Column(sa.String(24))
-        attempts = sa.Column(sa.Integer, nullable=False, default=0)
-        next_attempt_at = sa.Column(sa.DateTime)
-        last_attempt_at = sa.Column(sa.DateTime)
-        error_status = sa.Column(sa.Integer)
-        error_code = sa.Column(sa.Integer)
-        error_message = sa.Column(sa.Text)
-        lease_owner = sa.Column(sa.String(64))
-        lease_expires_at = sa.Column(sa.DateTime)
-        created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
-        updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
-        synced_at = sa.Column(sa.DateTime)
+        written_hash = db.Column(sa.String(64))
+        state = db.Column(sa.String(24), nullable=False, default=PENDING)
+        park_reason = db.Column(sa.String(24))
+        attempts = db.Column(sa.Integer, nullable=False, default=0)
+        next_attempt_at = db.Column(sa.DateTime)
+        last_attempt_at = db.Column(sa.DateTime)
+        error_status = db.Column(sa.Integer)
+        error_code = db.Column(sa.Integer)
+        error_message = db.Column(sa.Text)
+        lease_owner = db.Column(sa.String(64))
+        lease_expires_at = db.Column(sa.DateTime)
+        created_at = db.Column(sa.DateTime, nullable=False, default=utcnow)
+        updated_at = db.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+        synced_at = db.Column(sa.DateTime)
 
-        def item(self):
-            """The desired item, rebuilt from the stored payload."""
-            return item_from_payload(self.kind, json.loads(self.payload))
+    return OutboxItem
 
-        @property
-        def title(self) -> str:
-            data = json.loads(self.payload)
-            if self.kind == "work":
-                return str(data.get("title") or "")
-            org = data.get("organization") or {}
-            parts = [data.get("role_title"), org.get("name")]
-            return ", ".join(p for p in parts if p)
 
-        @property
-        def on_record(self) -> bool:
-            """Whether the item is on the researcher's record as far as we know."""
-            return self.put_code is not None and self.state != REMOVED
-
-        def __repr__(self) -> str:
-            return f"<OutboxItem {self.user_key!r} {self.kind}:{self.key!r} {self.state}>"
-
-    class OutboxEvent(db.Model):  # type: ignore[name-defined]
+def _event_model(db: Any) -> Any:
+    class OutboxEvent(db.Model):
         """One attempt to converge one row: the audit log (no tokens, no payloads)."""
 
         __tablename__ = "orcid_outbox_events"
@@ -303,7 +218,11 @@ def define_models(db: Any) -> Models:
         worker = sa.Column(sa.String(64))
         created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
 
-    class RecordSync(db.Model):  # type: ignore[name-defined]
+    return OutboxEvent
+
+
+def _record_sync_model(db: Any) -> Any:
+    class RecordSync(db.Model):
         """Per record: webhook registration and pending sync requests (from webhooks)."""
 
         __tablename__ = "orcid_record_sync"
@@ -317,7 +236,4 @@ def define_models(db: Any) -> Models:
         #: this row (the iD is kept only until then)
         unregister_requested_at = sa.Column(sa.DateTime)
 
-    models = Models(Account=ORCIDAccount, PendingRevocation=ORCIDPendingRevocation,
-                    Item=OutboxItem, Event=OutboxEvent, RecordSync=RecordSync)
-    _MODELS[db] = models
-    return models
+    return RecordSync

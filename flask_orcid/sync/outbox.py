@@ -22,7 +22,9 @@ from ..errors import ValidationError
 from ..protocol.model import Affiliation, Work
 from ..protocol.vocabulary import AFFILIATION_SECTIONS
 from .clock import utcnow
-from .models import (
+from .models import Models
+from .sql import rowcount
+from .states import (
     ACTIVE,
     FAILED,
     PARKED,
@@ -31,7 +33,6 @@ from .models import (
     RESUME_ON_RECONNECT,
     STATES,
     SYNCED,
-    Models,
 )
 
 __all__ = [
@@ -48,16 +49,17 @@ __all__ = [
     "retry",
 ]
 
-Item_ = Work | Affiliation
+# Rows are instances of the ``Item`` class ``define_models`` made on the host's ``db``: typed
+# ``Any``, as that class is built at run time.
 
 
-def _strip(item):
+def _strip(item: Work | Affiliation) -> Work | Affiliation:
     """The item as we store it: no put-code (ours to manage) and no visibility.
 
     Visibility belongs to the researcher (API-FACTS §5: a PUT with a different visibility is
     refused with 9035), so the outbox never sends one.
     """
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if getattr(item, "put_code", None) is not None:
         kwargs["put_code"] = None
     if getattr(item, "visibility", None) is not None:
@@ -65,7 +67,7 @@ def _strip(item):
     return replace(item, **kwargs) if kwargs else item
 
 
-def payload_of(item) -> tuple[str, str]:
+def payload_of(item: Work | Affiliation) -> tuple[str, str]:
     """Canonical JSON of an item and its SHA-256: equal items give equal hashes."""
     text = json.dumps(_strip(item).to_dict(), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False)
@@ -83,7 +85,8 @@ def _check(user_key: str, key: str) -> None:
 
 # -- the publishing API ----------------------------------------------------------------------
 
-def publish(session: Session, models: Models, user_key: str, key: str, item) -> Any:
+def publish(session: Session, models: Models, user_key: str, key: str,
+            item: Work | Affiliation) -> Any:
     """Record that ``item`` should be on ``user_key``'s record under ``key``.
 
     Validates at once (``ValidationError`` naming the field) and only adds or changes rows in
@@ -144,7 +147,7 @@ def retract(session: Session, models: Models, user_key: str, key: str) -> None:
             _retract_row(row)
 
 
-def _retract_row(row) -> None:
+def _retract_row(row: Any) -> None:
     row.retracted = True
     if row.state == REMOVED:
         # already gone from the record; nothing to delete
@@ -160,7 +163,7 @@ def _retract_row(row) -> None:
     _clear_error(row)
 
 
-def _clear_error(row) -> None:
+def _clear_error(row: Any) -> None:
     row.park_reason = None
     row.attempts = 0
     row.next_attempt_at = None
@@ -187,7 +190,7 @@ def resend(session: Session, models: Models, user_key: str, key: str) -> bool:
     return done
 
 
-def items_for(session: Session, models: Models, user_key: str) -> list:
+def items_for(session: Session, models: Models, user_key: str) -> list[Any]:
     """Every item the site wrote or will write to ``user_key``'s record, newest first.
 
     Retracted items that are no longer on the record are left out.
@@ -200,7 +203,7 @@ def items_for(session: Session, models: Models, user_key: str) -> list:
     return [r for r in rows if not (r.retracted and r.state == SYNCED)]
 
 
-def item_state(session: Session, models: Models, user_key: str, key: str):
+def item_state(session: Session, models: Models, user_key: str, key: str) -> Any:
     """The row for ``key`` (the live one when the key changed kind), or None."""
     Item = models.Item
     rows = session.execute(
@@ -224,7 +227,7 @@ def retry(session: Session, models: Models, *, parked: bool = False, key: str | 
         stmt.values(state=PENDING, attempts=0, next_attempt_at=None, park_reason=None,
                     updated_at=utcnow())
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def resume_reconnected(session: Session, models: Models, user_key: str | None = None) -> int:
@@ -247,7 +250,7 @@ def resume_reconnected(session: Session, models: Models, user_key: str | None = 
                     updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def prune_events(session: Session, models: Models, days: float) -> int:
@@ -257,7 +260,7 @@ def prune_events(session: Session, models: Models, days: float) -> int:
         sa.delete(Event).where(Event.created_at < utcnow() - timedelta(days=days)),
         execution_options={"synchronize_session": False},
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def forget_user(session: Session, models: Models, user_key: str, orcid: str | None = None) -> None:

@@ -37,9 +37,9 @@ class Settings:
 def backoff_delay(attempts: int, settings: Settings, retry_after: float | None = None,
                   rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempts + 1``: exponential, capped, with ±50 % jitter."""
-    rng = rng or random
+    uniform = rng.uniform if rng is not None else random.uniform
     base = min(settings.retry_max, settings.retry_base * (2 ** max(0, attempts - 1)))
-    delay = base * rng.uniform(0.5, 1.5)
+    delay = base * uniform(0.5, 1.5)
     if retry_after:
         delay = max(delay, float(retry_after))
     return min(delay, max(settings.retry_max, float(retry_after or 0)))

@@ -16,7 +16,9 @@ judged by that read.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,8 +29,10 @@ from ..errors import InsufficientScopeError, InvalidTokenError, ORCIDError
 from ..protocol.client import ORCIDClient
 from .clock import utcnow
 from .connections import token_rejected
-from .models import ACTIVE, FAILED, PARKED, PENDING, REMOVED, SYNCED, Models
+from .models import Models
 from .results import REMOVED_MESSAGE
+from .sql import rowcount
+from .states import ACTIVE, FAILED, PARKED, PENDING, REMOVED, SYNCED
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +48,6 @@ class SyncSummary:
     error: str | None = None
     #: (key, kind, put-code) of each item the researcher removed
     removed_items: list[tuple[str, str, int]] = field(default_factory=list)
-
-    @property
-    def removed_keys(self) -> list[str]:
-        return [key for key, _kind, _pc in self.removed_items]
 
     def line(self) -> str:
         if self.error:
@@ -115,71 +115,110 @@ def reconcile(session: Session, models: Models, client: ORCIDClient, account: An
     return summary
 
 
-def _apply(session: Session, models: Models, account: Any, rows: Any, ours: Ours,
-           self_ids: SelfIds, started: Any, summary: SyncSummary) -> None:
-    """Judge each row by what the record holds (rows written since ``started`` are skipped)."""
-    Item, Event = models.Item, models.Event
-    orcid, user_key = account.orcid, account.user_key
+@dataclass
+class _Judging:
+    """What judging one record's rows shares: the read, and the guards of every update."""
 
+    session: Session
+    models: Models
+    account: Any  # the host's ``Account`` row (a class built at run time by define_models)
+    summary: SyncSummary
+    now: datetime
+    #: a row no worker holds
+    free: Any
+    #: a row not written since the read began
+    unchanged_since_read: Any
+    #: (kind, put-code) every row of this researcher holds
+    held: set[tuple[str, int]]
+
+
+def _apply(session: Session, models: Models, account: Any, rows: Sequence[Any], ours: Ours,
+           self_ids: SelfIds, started: datetime, summary: SyncSummary) -> None:
+    """Judge each row by what the record holds (rows written since ``started`` are skipped).
+
+    ``rows`` are the researcher's ``Item`` rows (typed ``Any``: built at run time).
+    """
+    Item = models.Item
     now = utcnow()
-    free = sa.or_(Item.lease_owner.is_(None), Item.lease_expires_at < now)
-    unchanged_since_read = sa.or_(Item.synced_at.is_(None), Item.synced_at < started)
-    held = {(r.kind, r.put_code) for r in rows if r.put_code is not None}
+    judging = _Judging(
+        session=session, models=models, account=account, summary=summary, now=now,
+        free=sa.or_(Item.lease_owner.is_(None), Item.lease_expires_at < now),
+        unchanged_since_read=sa.or_(Item.synced_at.is_(None), Item.synced_at < started),
+        held={(r.kind, r.put_code) for r in rows if r.put_code is not None},
+    )
     for row in rows:
         summary.checked += 1
         present = ours.get(row.kind, set())
         if row.put_code is not None and row.state != REMOVED and int(row.put_code) not in present:
-            if row.retracted:
-                values = {"state": SYNCED, "put_code": None, "written_hash": None}
-                outcome = "deleted"
-                summary.gone_after_retraction += 1
-            else:
-                values = {"state": REMOVED, "error_status": 404, "error_code": None,
-                          "error_message": REMOVED_MESSAGE, "park_reason": None,
-                          "next_attempt_at": None}
-                outcome = REMOVED
-            res = session.execute(
-                sa.update(Item).where(Item.id == row.id, Item.put_code == row.put_code, free,
-                                      unchanged_since_read)
-                .values(updated_at=now, **values),
-                execution_options={"synchronize_session": False},
-            )
-            if res.rowcount:
-                if outcome == REMOVED:
-                    summary.removed += 1
-                    summary.removed_items.append((row.key, row.kind, int(row.put_code)))
-                session.add(Event(item_id=row.id, user_key=user_key, orcid=orcid, kind=row.kind,
-                                  key=row.key, operation="sync", outcome=outcome,
-                                  put_code=row.put_code, message=REMOVED_MESSAGE
-                                  if outcome == REMOVED else None))
-            continue
-        if (row.put_code is None and row.last_attempt_at is not None
+            _gone(judging, row)
+        elif (row.put_code is None and row.last_attempt_at is not None
                 and row.state in (PENDING, FAILED, PARKED)):
-            try:
-                wanted = row.item().self_ids()
-            except Exception:
-                continue
-            match = next((self_ids.get(row.kind, {})[s] for s in wanted
-                          if s in self_ids.get(row.kind, {})), None)
-            if match is None or (row.kind, match) in held:
-                continue
-            res = session.execute(
-                sa.update(Item).where(Item.id == row.id, Item.put_code.is_(None), free)
-                .values(put_code=match, orcid=orcid, written_hash=None, updated_at=now,
-                        state=sa.case((Item.state == PARKED, Item.state), else_=PENDING)),
-                execution_options={"synchronize_session": False},
-            )
-            if res.rowcount:
-                held.add((row.kind, match))
-                summary.adopted += 1
-                session.add(Event(item_id=row.id, user_key=user_key, orcid=orcid, kind=row.kind,
-                                  key=row.key, operation="sync", outcome="adopted",
-                                  put_code=match))
+            _adopt(judging, row, self_ids.get(row.kind, {}))
 
 
-def sync_records(app, db, models: Models, client, *, orcid: str | None = None,
-                 progress=None) -> list[SyncSummary]:
-    """Reconcile every active connection with outbox rows (or just ``orcid``)."""
+def _gone(j: _Judging, row: Any) -> None:
+    """Our put-code is no longer on the record: removed by the researcher, or retracted."""
+    Item = j.models.Item
+    values: dict[str, Any]
+    if row.retracted:
+        values = {"state": SYNCED, "put_code": None, "written_hash": None}
+        outcome = "deleted"
+        j.summary.gone_after_retraction += 1
+    else:
+        values = {"state": REMOVED, "error_status": 404, "error_code": None,
+                  "error_message": REMOVED_MESSAGE, "park_reason": None,
+                  "next_attempt_at": None}
+        outcome = REMOVED
+    res = j.session.execute(
+        sa.update(Item).where(Item.id == row.id, Item.put_code == row.put_code, j.free,
+                              j.unchanged_since_read)
+        .values(updated_at=j.now, **values),
+        execution_options={"synchronize_session": False},
+    )
+    if not rowcount(res):
+        return
+    if outcome == REMOVED:
+        j.summary.removed += 1
+        j.summary.removed_items.append((row.key, row.kind, int(row.put_code)))
+    j.session.add(j.models.Event(
+        item_id=row.id, user_key=j.account.user_key, orcid=j.account.orcid, kind=row.kind,
+        key=row.key, operation="sync", outcome=outcome, put_code=row.put_code,
+        message=REMOVED_MESSAGE if outcome == REMOVED else None))
+
+
+def _adopt(j: _Judging, row: Any, self_ids: dict[tuple[str, str], int]) -> None:
+    """A row a worker tried without learning its put-code: adopt our item with its ids."""
+    Item = j.models.Item
+    try:
+        wanted = row.item().self_ids()
+    except Exception:
+        return
+    match = next((self_ids[s] for s in wanted if s in self_ids), None)
+    if match is None or (row.kind, match) in j.held:
+        return
+    res = j.session.execute(
+        sa.update(Item).where(Item.id == row.id, Item.put_code.is_(None), j.free)
+        .values(put_code=match, orcid=j.account.orcid, written_hash=None, updated_at=j.now,
+                state=sa.case((Item.state == PARKED, Item.state), else_=PENDING)),
+        execution_options={"synchronize_session": False},
+    )
+    if rowcount(res):
+        j.held.add((row.kind, match))
+        j.summary.adopted += 1
+        j.session.add(j.models.Event(
+            item_id=row.id, user_key=j.account.user_key, orcid=j.account.orcid, kind=row.kind,
+            key=row.key, operation="sync", outcome="adopted", put_code=match))
+
+
+def sync_records(app: Any, db: Any, models: Models, client: ORCIDClient, *,
+                 orcid: str | None = None,
+                 progress: Callable[[int, int, SyncSummary], None] | None = None,
+                 ) -> list[SyncSummary]:
+    """Reconcile every active connection with outbox rows (or just ``orcid``).
+
+    ``app``: the host (its ``config``; the signals' sender); ``db``: its Flask-SQLAlchemy
+    instance. Both ``Any``: this layer never imports Flask.
+    """
     Account, Item = models.Account, models.Item
     results: list[SyncSummary] = []
     with Session(db.engine, expire_on_commit=False) as session:
@@ -206,11 +245,12 @@ def request_sync(session: Session, models: Models, orcid: str) -> None:
         sa.update(RecordSync).where(RecordSync.orcid == orcid).values(sync_requested_at=now),
         execution_options={"synchronize_session": False},
     )
-    if not res.rowcount:
+    if not rowcount(res):
         session.add(RecordSync(orcid=orcid, sync_requested_at=now))
 
 
-def _touch(session: Session, models: Models, orcid: str, requested_before) -> None:
+def _touch(session: Session, models: Models, orcid: str,
+           requested_before: datetime | None) -> None:
     RecordSync = models.RecordSync
     now = utcnow()
     stmt = sa.update(RecordSync).where(RecordSync.orcid == orcid)
@@ -219,18 +259,18 @@ def _touch(session: Session, models: Models, orcid: str, requested_before) -> No
         stmt = stmt.where(RecordSync.sync_requested_at <= requested_before)
     res = session.execute(stmt.values(sync_requested_at=None, last_synced_at=now),
                           execution_options={"synchronize_session": False})
-    if not res.rowcount and requested_before is None:
+    if not rowcount(res) and requested_before is None:
         session.add(RecordSync(orcid=orcid, last_synced_at=now))
     session.commit()
 
 
-def process_sync_requests(app, db, models: Models, client, *, owner: str = "",
+def process_sync_requests(app: Any, db: Any, models: Models, client: ORCIDClient, *,
                           limit: int = 100) -> int:
     """Reconcile the records whose webhook fired since the last pass; returns how many."""
     Account, RecordSync = models.Account, models.RecordSync
     done = 0
     with Session(db.engine, expire_on_commit=False) as session:
-        pending: list[Any] = session.execute(
+        pending = session.execute(
             sa.select(RecordSync.orcid, RecordSync.sync_requested_at)
             .where(RecordSync.sync_requested_at.is_not(None))
             .order_by(RecordSync.sync_requested_at).limit(limit)

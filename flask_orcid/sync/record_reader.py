@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import InvalidTokenError
 from ..protocol.client import ORCIDClient
 from ..protocol.records import Record
-from .models import ACTIVE
+from .states import ACTIVE
 
 __all__ = ["READ_LIMITED", "READ_PUBLIC", "PublicTokenCache", "public_tokens", "read_for_prefill"]
 

@@ -30,7 +30,11 @@ from ..errors import (
 from ..protocol.model import Affiliation, Work
 from .clock import utcnow
 from .connections import AUTH_MESSAGE, SCOPE_MESSAGE
-from .models import (
+from .mixins import item_from_payload
+from .models import Models
+from .policy import Settings, backoff_delay, error_fields, is_transient
+from .sql import rowcount
+from .states import (
     FAILED,
     PARK_GAVE_UP,
     PARK_REJECTED,
@@ -39,10 +43,7 @@ from .models import (
     PENDING,
     REMOVED,
     SYNCED,
-    Models,
-    item_from_payload,
 )
-from .policy import Settings, backoff_delay, error_fields, is_transient
 
 __all__ = ["PassResult", "ResultWriter", "Row", "RunContext"]
 
@@ -122,7 +123,7 @@ class ResultWriter:
         #: put-codes rows of this researcher hold, per section (never adopt one twice)
         self.held: dict[tuple[str, int], str] = {}
 
-    def _update(self, row: Row, values: dict, commit: bool = True) -> bool:
+    def _update(self, row: Row, values: dict[str, Any], commit: bool = True) -> bool:
         Item = self.models.Item
         self.written.add(row.id)
         res = self.session.execute(
@@ -132,7 +133,7 @@ class ResultWriter:
         )
         if commit:
             self.session.commit()
-        if not res.rowcount:
+        if not rowcount(res):
             log.warning("lost the lease on outbox row %s before writing its result", row.id)
             return False
         return True
@@ -220,7 +221,8 @@ class ResultWriter:
         if ok:
             self.result.synced += 1
 
-    def mark_removed(self, row: Row, put_code: int, operation: str, exc, ms: int) -> None:
+    def mark_removed(self, row: Row, put_code: int, operation: str, exc: BaseException,
+                     ms: int) -> None:
         Item = self.models.Item
         self.event(row, operation, exc, ms, REMOVED, put_code=put_code)
         ok = self._update(row, {
@@ -234,7 +236,7 @@ class ResultWriter:
             self.result.removed += 1
             self._signal(signals.item_removed_by_researcher, row, put_code=put_code)
 
-    def park(self, row: Row, operation: str, reason: str, exc, ms: int,
+    def park(self, row: Row, operation: str, reason: str, exc: BaseException | None, ms: int,
              message: str | None = None, commit: bool = True) -> None:
         fields = error_fields(exc) if exc is not None else {}
         if message:
@@ -267,19 +269,30 @@ class ResultWriter:
             return
         if not isinstance(exc, ORCIDError):
             log.error("unexpected error delivering outbox row %s: %r", row.id, exc)
+        if row.attempts + 1 >= self.ctx.settings.max_attempts:
+            self._give_up(row, operation, exc, ms, commit)
+        else:
+            self._retry_later(row, operation, exc, ms, commit)
+
+    def _give_up(self, row: Row, operation: str, exc: BaseException, ms: int,
+                 commit: bool) -> None:
+        """A transient failure, but the last attempt allowed: park the row for good."""
         attempts = row.attempts + 1
-        if attempts >= self.ctx.settings.max_attempts:
-            fields = error_fields(exc)
-            fields["error_message"] = (
-                f"Gave up after {attempts} attempts; last error: {fields['error_message']}")
-            self.event(row, operation, exc, ms, PARKED, message=fields["error_message"])
-            ok = self._update(row, {"state": PARKED, "park_reason": PARK_GAVE_UP,
-                                    "attempts": attempts, "next_attempt_at": None, **fields},
-                              commit=commit)
-            if ok:
-                self.result.parked += 1
-                self._signal(signals.item_failed, row, error=exc, parked=True)
-            return
+        fields = error_fields(exc)
+        fields["error_message"] = (
+            f"Gave up after {attempts} attempts; last error: {fields['error_message']}")
+        self.event(row, operation, exc, ms, PARKED, message=fields["error_message"])
+        ok = self._update(row, {"state": PARKED, "park_reason": PARK_GAVE_UP,
+                                "attempts": attempts, "next_attempt_at": None, **fields},
+                          commit=commit)
+        if ok:
+            self.result.parked += 1
+            self._signal(signals.item_failed, row, error=exc, parked=True)
+
+    def _retry_later(self, row: Row, operation: str, exc: BaseException, ms: int,
+                     commit: bool) -> None:
+        """A transient failure: schedule the next attempt with backoff."""
+        attempts = row.attempts + 1
         delay = backoff_delay(attempts, self.ctx.settings, getattr(exc, "retry_after", None))
         self.event(row, operation, exc, ms, FAILED)
         ok = self._update(row, {"state": FAILED, "attempts": attempts, "park_reason": None,

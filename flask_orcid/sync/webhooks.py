@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from ..errors import ConfigurationError, NotFoundError, ORCIDError
 from ..protocol.client import ORCIDClient
 from .clock import utcnow
-from .models import ACTIVE, Models
+from .models import Models
+from .states import ACTIVE
 
 log = logging.getLogger(__name__)
 
@@ -180,13 +181,13 @@ def registered(db: Any, models: Models) -> list[Any]:
     """The callbacks we registered (ORCID offers no way to list them)."""
     RecordSync = models.RecordSync
     with Session(db.engine) as session:
-        return session.execute(
+        return list(session.execute(
             sa.select(RecordSync.orcid, RecordSync.webhook_registered_at,
                       RecordSync.last_synced_at)
             .where(RecordSync.webhook_url.is_not(None),
                    RecordSync.unregister_requested_at.is_(None))
             .order_by(RecordSync.orcid)
-        ).all()
+        ))
 
 
 def _describe(exc: ORCIDError) -> str:

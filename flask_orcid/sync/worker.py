@@ -33,10 +33,11 @@ from .claim import claim, release
 from .clients import client_from_config
 from .connections import park_lost_connections
 from .converge import Convergence
-from .models import ACTIVE, Models
+from .models import Models
 from .policy import Settings
 from .reconcile import process_sync_requests
 from .results import PassResult, Row, RunContext
+from .states import ACTIVE
 
 __all__ = ["BackgroundDelivery", "Deliverer", "Host", "PassResult", "Settings"]
 
@@ -106,7 +107,7 @@ class Deliverer:
             client = self.client_factory(self.rate_limiter)
             try:
                 total.records_synced = process_sync_requests(
-                    self.app, self.db, self.models, client, owner=self.owner)
+                    self.app, self.db, self.models, client)
                 webhooks.process_unregistrations(self.db, self.models, client)
                 self._register_new_webhooks(client)
             finally:

@@ -1,0 +1,44 @@
+"""The states a connection and an outbox row can be in, and why a row is parked.
+
+Plain strings, stored as they are; compare with these names, never with the literals.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACTIVE",
+    "FAILED",
+    "INVALID",
+    "PARKED",
+    "PARK_AUTH",
+    "PARK_CONFLICT",
+    "PARK_GAVE_UP",
+    "PARK_REJECTED",
+    "PARK_SCOPE",
+    "PENDING",
+    "REMOVED",
+    "RESUME_ON_RECONNECT",
+    "STATES",
+    "SYNCED",
+]
+
+#: Connection states.
+ACTIVE = "active"
+INVALID = "invalid"
+
+#: Row states.
+PENDING = "pending"
+SYNCED = "synced"
+FAILED = "failed"
+PARKED = "parked"
+REMOVED = "removed_by_researcher"
+STATES = (PENDING, SYNCED, FAILED, PARKED, REMOVED)
+
+#: Why a row is parked. ``auth`` and ``scope`` rows resume by themselves when the researcher
+#: reconnects; the others wait for an admin's ``retry`` or a new ``publish``.
+PARK_AUTH = "auth"
+PARK_SCOPE = "scope"
+PARK_REJECTED = "rejected"
+PARK_GAVE_UP = "gave_up"
+PARK_CONFLICT = "conflict"
+RESUME_ON_RECONNECT = (PARK_AUTH, PARK_SCOPE)
