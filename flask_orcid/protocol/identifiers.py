@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from .endpoints import endpoints
 
 __all__ = [
+    "ORCID_ID_SHAPE",
     "ORCIDIdError",
     "doi_key",
     "external_id_key",
@@ -25,6 +26,9 @@ __all__ = [
 ]
 
 EXAMPLE_ORCID = "0000-0002-1825-0097"
+
+#: The canonical bare iD, as a regular expression without anchors (for URLs and messages).
+ORCID_ID_SHAPE = r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]"
 
 # http(s)://orcid.org/…, sandbox.orcid.org, www.orcid.org, or the host without a scheme.
 _ORCID_URI = re.compile(

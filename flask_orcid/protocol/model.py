@@ -47,7 +47,9 @@ def raise_problems(found: Problems) -> None:
         name, message = found[0]
         more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
         error = ValidationError(f"{message}{more}", field=name)
-        error.problems = found
+        # Every problem, for forms that show them all; ValidationError (flask_orcid.errors)
+        # does not declare the attribute.
+        error.problems = found  # type: ignore[attr-defined]
         raise error
 
 
@@ -100,7 +102,8 @@ def item_from_dict(data: dict[str, Any]) -> Work | Affiliation:
 
 
 def works_bulk_xml(works: Iterable[Work]) -> bytes:
-    """The ``bulk:bulk`` body for ``POST /works`` (at most 100 works; each one validated)."""
+    """The ``bulk:bulk`` body for ``POST /works`` (at most :data:`~.vocabulary.MAX_BULK` works,
+    each one validated)."""
     items = list(works)
     if not 1 <= len(items) <= MAX_BULK:
         raise ValueError(f"A bulk POST carries 1 to {MAX_BULK} works; got {len(items)}.")

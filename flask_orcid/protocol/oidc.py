@@ -13,11 +13,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 import requests
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 
 from ..errors import ORCIDError, ORCIDTimeout, TransportError
 
@@ -33,7 +34,7 @@ class IDTokenError(ORCIDError):
     """The id_token in ORCID's token response did not verify."""
 
 
-def fetch_jwks(url: str, timeout: tuple[float, float]) -> dict:
+def fetch_jwks(url: str, timeout: tuple[float, float]) -> dict[str, Any]:
     """Download ORCID's key set (raises TransportError when ORCID cannot be reached)."""
     try:
         response = requests.get(url, timeout=timeout, headers={"Accept": "application/json"})
@@ -56,21 +57,22 @@ def _kid(id_token: str) -> str | None:
     try:
         header = id_token.split(".", 1)[0]
         header += "=" * (-len(header) % 4)
-        return json.loads(base64.urlsafe_b64decode(header)).get("kid")
+        kid = json.loads(base64.urlsafe_b64decode(header)).get("kid")
     except (ValueError, AttributeError):
         return None
+    return kid if isinstance(kid, str) else None  # RFC 7517 §4.5: a kid is a string
 
 
 def verify_id_token(
     id_token: str,
     *,
-    get_jwks: Callable[[bool], dict],
+    get_jwks: Callable[[bool], dict[str, Any]],
     issuer: str,
     client_id: str,
     nonce: str | None,
     orcid: str | None = None,
     now: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Verify ``id_token`` and return its claims.
 
     :param get_jwks: ``get_jwks(refresh)`` returns the key set; ``refresh=True`` re-downloads it.
@@ -82,12 +84,13 @@ def verify_id_token(
     if kid and kid not in {k.get("kid") for k in jwks.get("keys", [])}:
         jwks = get_jwks(True)
     try:
-        keys = KeySet.import_key_set(jwks)
+        # A JSON key set; a malformed one raises ValueError / KeyError / TypeError below.
+        keys = KeySet.import_key_set(cast(KeySetSerialization, jwks))
         token = jwt.decode(id_token, keys, algorithms=["RS256"])
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         raise IDTokenError(f"the id_token signature did not verify ({type(exc).__name__})") from exc
     claims = token.claims
-    options: dict = {
+    options: dict[str, jwt.ClaimsOption] = {
         "iss": {"essential": True, "value": issuer},
         "aud": {"essential": True, "value": client_id},
         "exp": {"essential": True},

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from . import messages
 from .values import ExternalId, FuzzyDate, Organization
 
 __all__ = ["AffiliationSummary", "Email", "ErrorInfo", "Person", "Record", "WorkSummary"]
@@ -101,10 +101,6 @@ class Record:
         )
 
 
-_PUT_CODE_IN_MESSAGE = re.compile(r"put-code\s*:?\s*(\d+)", re.IGNORECASE)
-_ORCID_IN_MESSAGE = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
-
-
 @dataclass
 class ErrorInfo:
     """An ORCID error body (XML ``error:error``, its JSON twin, or OAuth ``{"error", …}``)."""
@@ -121,16 +117,15 @@ class ErrorInfo:
     def existing_put_code(self) -> int | None:
         """For 409 / 9021: the put-code of the item we already added, when ORCID names it."""
         for text in (self.developer_message, self.user_message):
-            match = _PUT_CODE_IN_MESSAGE.search(text or "")
-            if match:
-                return int(match.group(1))
+            code = messages.existing_put_code(text)
+            if code is not None:
+                return code
         return None
 
     @property
     def primary_orcid(self) -> str | None:
         """For 301 / 9007: the iD the deprecated record was merged into, when ORCID names it."""
-        match = _ORCID_IN_MESSAGE.findall(self.developer_message or "")
-        return match[-1] if match else None
+        return messages.primary_orcid(self.developer_message)
 
 
-# The readers return these classes; re-exported here so ``flask_orcid.model`` is the one place.
+# The readers return these classes; :mod:`.model` re-exports them, so callers import one place.

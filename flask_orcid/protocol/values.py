@@ -98,7 +98,7 @@ def _str_date(value: FuzzyDate | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _check_keys(cls_name: str, data: dict, allowed: set[str]) -> None:
+def _check_keys(cls_name: str, data: object, allowed: set[str]) -> None:
     if not isinstance(data, dict):
         raise ValueError(f"{cls_name}.from_dict needs a dict, got {type(data).__name__}.")
     unknown = sorted(set(data) - allowed)

@@ -2,7 +2,7 @@
 
 Lenient about content, strict about safety: missing sections give empty values and unknown
 elements are ignored (ORCID adds fields over time), but every document goes through the
-hardened parser in :mod:`flask_orcid.xmlsafe`, and a document of the wrong kind (an error body
+hardened parser in :mod:`.xmlsafe`, and a document of the wrong kind (an error body
 where a work was expected) raises :class:`~flask_orcid.XMLError`.
 """
 
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
+from collections.abc import Iterator
+from typing import Any, TypedDict, cast
 
 from lxml import etree
 
 from ..errors import XMLError
+from .messages import REDACTED_IN_BODY, redact
 from .model import Affiliation, Work
 from .records import AffiliationSummary, Email, ErrorInfo, Person, Record, WorkSummary
 from .values import Contributor, ExternalId, FuzzyDate, Organization
@@ -51,7 +53,8 @@ def _text(element: _Element | None, prefix: str, name: str, *, strip: bool = Tru
     child = _child(element, prefix, name)
     if child is None:
         return None
-    value = "".join(child.itertext())
+    # Text nodes of a parsed document are str (lxml-stubs say str | bytes).
+    value = "".join(cast(Iterator[str], child.itertext()))
     if strip:
         value = value.strip()
     return value if value.strip() else None
@@ -241,7 +244,17 @@ def parse_bulk_response(xml: bytes | str) -> list[Work | ErrorInfo]:
 # --- affiliations --------------------------------------------------------------------------------
 
 
-def _affiliation_fields(element: _Element) -> dict:
+class _AffiliationFields(TypedDict):
+    """What an affiliation and its summary share."""
+
+    organization: Organization | None
+    department: str | None
+    role_title: str | None
+    start_date: FuzzyDate | None
+    end_date: FuzzyDate | None
+
+
+def _affiliation_fields(element: _Element) -> _AffiliationFields:
     return {
         "organization": _organization(element),
         "department": _text(element, "common", "department-name"),
@@ -368,33 +381,24 @@ def parse_record(xml: bytes | str) -> Record:
 
 # --- errors --------------------------------------------------------------------------------------
 
-# ORCID echoes the bearer token in 401 descriptions (API-FACTS §7); tokens are UUIDs.
-# Only a run with a digit in it counts as a token, so "token provided" stays readable.
-_TOKEN_AFTER_WORD = re.compile(r"(token\W{0,3})(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
-_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
-
-
-def redact(text: str | None) -> str | None:
-    """``text`` with anything that looks like an access token replaced by ``[redacted]``."""
-    if text is None:
-        return None
-    text = _TOKEN_AFTER_WORD.sub(r"\1[redacted]", text)
-    return _UUID.sub("[redacted]", text)
+def _redact(text: str | None) -> str | None:
+    # The body's own credentials are unknown here: only the pattern rules of redact() apply.
+    return redact(text, marker=REDACTED_IN_BODY)
 
 
 def _error_element(element: _Element) -> ErrorInfo:
     return ErrorInfo(
         status=_int(_text(element, "error", "response-code")),
         error_code=_int(_text(element, "error", "error-code")),
-        developer_message=redact(_text(element, "error", "developer-message")),
-        user_message=redact(_text(element, "error", "user-message")),
+        developer_message=_redact(_text(element, "error", "developer-message")),
+        user_message=_redact(_text(element, "error", "user-message")),
         more_info=_text(element, "error", "more-info"),
     )
 
 
 def _snippet(body: bytes) -> str | None:
     text = " ".join(body[:2000].decode("utf-8", "replace").split())
-    return redact(text[:500]) if text else None
+    return _redact(text[:500]) if text else None
 
 
 def parse_error(body: bytes | str | None, content_type: str | None = None) -> ErrorInfo:
@@ -431,20 +435,20 @@ def parse_error(body: bytes | str | None, content_type: str | None = None) -> Er
     return ErrorInfo(developer_message=_snippet(body))
 
 
-def _error_json(data: dict) -> ErrorInfo:
+def _error_json(data: dict[str, Any]) -> ErrorInfo:
     def text(key: str) -> str | None:
         value = data.get(key)
         return None if value is None else str(value)
 
     if "error" in data and "developer-message" not in data:
         return ErrorInfo(
-            developer_message=redact(text("error_description")),
+            developer_message=_redact(text("error_description")),
             error=text("error"),
         )
     return ErrorInfo(
         status=_int(text("response-code")),
         error_code=_int(text("error-code")),
-        developer_message=redact(text("developer-message")),
-        user_message=redact(text("user-message")),
+        developer_message=_redact(text("developer-message")),
+        user_message=_redact(text("user-message")),
         more_info=text("more-info"),
     )

@@ -66,6 +66,8 @@ def parse_xml(data: bytes | str, *, max_bytes: int = MAX_XML_BYTES) -> etree._El
         raise XMLError("Expected an XML document, found no root element.")
     docinfo = root.getroottree().docinfo
     # Catches declarations the byte scan cannot see (UTF-16 or UTF-32 documents).
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    # lxml-stubs omit DocInfo.doctype, which lxml has always had.
+    doctype = docinfo.doctype  # type: ignore[union-attr]
+    if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XMLError("Refused an XML document that declares a DTD or entities.")
     return root
