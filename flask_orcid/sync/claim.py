@@ -11,7 +11,6 @@ dies leaves its lease to expire.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from .states import ACTIVE, FAILED, PENDING
 __all__ = ["claim", "due", "release"]
 
 
-def due(models: Models, now: datetime) -> Any:
+def due(models: Models, now: datetime) -> sa.ColumnElement[bool]:
     """The condition of a row a worker may take now."""
     Item, Account = models.Item, models.Account
     active = sa.select(Account.user_key).where(Account.status == ACTIVE)
@@ -59,7 +58,8 @@ def claim(session: Session, models: Models, token: str, *, limit: int,
     return _leased(session, models, token)
 
 
-def _target(session: Session, models: Models, condition: Any, limit: int) -> Any:
+def _target(session: Session, models: Models, condition: sa.ColumnElement[bool],
+            limit: int) -> sa.ColumnElement[bool] | None:
     """The condition picking the rows to lease: the first due researcher's, up to ``limit``.
 
     None when nothing is due (PostgreSQL only: elsewhere the update simply matches nothing).

@@ -10,7 +10,7 @@ ORCID is asked to revoke them, so none is left live and forgotten when ORCID is 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from ..errors import OAuthError, ORCIDError
 from ..protocol.client import ORCIDClient
 from .clock import utcnow
 from .crypto import TokenCipher
+from .mixins import AccountMixin, PendingRevocationMixin
 from .models import Models
 from .sql import rowcount
 from .states import ACTIVE, FAILED, PARK_AUTH, PARKED, PENDING
@@ -63,7 +64,7 @@ def parse_scopes(value: str | Iterable[str] | None) -> tuple[str, ...]:
 
 # -- ORCID refused a token ----------------------------------------------------------------------
 
-def park_for_auth(session: Session, models: Models, users: Any, *,
+def park_for_auth(session: Session, models: Models, users: str | sa.Select[Any], *,
                   lease: str | None = None) -> int:
     """Park the due rows of ``users`` (a user key or a SQL selectable of them) until reconnect.
 
@@ -131,7 +132,7 @@ def park_lost_connections(session: Session, models: Models) -> int:
 
 # -- storing and giving up tokens ---------------------------------------------------------------
 
-def store_token(account: Any, token: dict[str, Any], environment: str) -> list[str]:
+def store_token(account: AccountMixin, token: dict[str, Any], environment: str) -> list[str]:
     """Put a token response on ``account``; returns the old tokens it replaced."""
     old = [t for t in (account.access_token, account.refresh_token) if t] if account.id else []
     account.access_token = token["access_token"]
@@ -155,9 +156,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def queue_revocations(session: Session, models: Models, tokens: Iterable[str | None],
-                      orcid: str | None, environment: str) -> list[Any]:
+                      orcid: str | None, environment: str) -> list[PendingRevocationMixin]:
     """Add pending-revocation rows for ``tokens`` to the session (the caller commits)."""
-    rows = []
+    rows: list[PendingRevocationMixin] = []
     for token in dict.fromkeys(t for t in tokens if t):
         row = models.PendingRevocation(orcid=orcid, environment=environment, attempts=0)
         row.token = token
@@ -168,7 +169,7 @@ def queue_revocations(session: Session, models: Models, tokens: Iterable[str | N
 
 
 def attempt_revocations(session: Session, client: ORCIDClient,
-                        rows: Iterable[Any]) -> tuple[int, int]:
+                        rows: Iterable[PendingRevocationMixin]) -> tuple[int, int]:
     """Try to revoke each queued token now; commit. Returns (revoked, still pending).
 
     Stops at the first sign that ORCID is down (the rest stay queued, untouched), so a
@@ -200,7 +201,7 @@ def attempt_revocations(session: Session, client: ORCIDClient,
     return done, len(rows) - done
 
 
-def _revocation_failed(row: Any, reason: str) -> None:
+def _revocation_failed(row: PendingRevocationMixin, reason: str) -> None:
     row.attempts = (row.attempts or 0) + 1
     row.last_error = reason[:255]
     row.next_attempt_at = utcnow() + retry_delay(row.attempts)
@@ -225,8 +226,9 @@ def retry_pending_revocations(session: Session, models: Models, client: ORCIDCli
     return attempt_revocations(session, client, rows)
 
 
-def disconnect(session: Session, models: Models, client: ORCIDClient, account: Any,
-               environment: str, *, before_delete: Iterable[Any] = ()) -> str:
+def disconnect(session: Session, models: Models, client: ORCIDClient, account: AccountMixin,
+               environment: str, *,
+               before_delete: Iterable[Callable[[AccountMixin], object]] = ()) -> str:
     """Revoke ``account``'s tokens at ORCID (queued when ORCID is unreachable) and delete
     everything stored for the connection; ``before_delete`` hooks run in the same transaction
     first. Returns the iD."""

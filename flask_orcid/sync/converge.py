@@ -40,6 +40,7 @@ class Convergence(ResultWriter):
 
     def __init__(self, ctx: RunContext, session: Session, client: ORCIDClient, token: str,
                  account: Any, result: PassResult) -> None:
+        # account: the researcher's Account row (Any: its class is built at run time)
         super().__init__(ctx, session, token, account.user_key, account.orcid, result)
         self.client = client
         self.access_token: str = account.access_token

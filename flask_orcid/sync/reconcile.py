@@ -85,7 +85,10 @@ def _read_ours(client: ORCIDClient, orcid: str, token: str, kinds: list[str],
 
 def reconcile(session: Session, models: Models, client: ORCIDClient, account: Any, *,
               client_id: str | None = None, sender: Any = None) -> SyncSummary:
-    """Reconcile one connected record; commits its changes. ``sender``: the signals' sender."""
+    """Reconcile one connected record; commits its changes. ``sender``: the signals' sender.
+
+    ``account``: the researcher's ``Account`` row (``Any``, as its class is built at run time).
+    """
     Item = models.Item
     summary = SyncSummary(orcid=account.orcid)
     rows = session.scalars(sa.select(Item).where(Item.user_key == account.user_key)).all()
@@ -125,9 +128,9 @@ class _Judging:
     summary: SyncSummary
     now: datetime
     #: a row no worker holds
-    free: Any
+    free: sa.ColumnElement[bool]
     #: a row not written since the read began
-    unchanged_since_read: Any
+    unchanged_since_read: sa.ColumnElement[bool]
     #: (kind, put-code) every row of this researcher holds
     held: set[tuple[str, int]]
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Signal
 from sqlalchemy.orm import Session
 
 from .. import signals
@@ -302,7 +303,7 @@ class ResultWriter:
             self.result.failed += 1
             self._signal(signals.item_failed, row, error=exc, parked=False)
 
-    def _signal(self, signal: Any, row: Row, **extra: Any) -> None:
+    def _signal(self, signal: Signal, row: Row, **extra: Any) -> None:
         if self.ctx.signals:
             signals.notify(signal, self.ctx.sender, user_key=self.user_key, key=row.key,
                            kind=row.kind, orcid=self.orcid, **extra)

@@ -19,7 +19,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -47,9 +48,10 @@ log = logging.getLogger(__name__)
 class Host(Protocol):
     """What the worker needs of the host application (a Flask app fits)."""
 
-    config: Any
+    @property
+    def config(self) -> Mapping[str, Any]: ...
 
-    def app_context(self) -> Any: ...
+    def app_context(self) -> AbstractContextManager[Any]: ...
 
 
 class Deliverer:
@@ -65,7 +67,7 @@ class Deliverer:
     """
 
     def __init__(self, host: Host, db: Any, models: Models, *, concurrency: int = 1,
-                 client_factory: Callable[[Any], ORCIDClient] | None = None,
+                 client_factory: Callable[[RateLimiter], ORCIDClient] | None = None,
                  rate_limiter: RateLimiter | None = None, settings: Settings | None = None,
                  owner: str | None = None, progress: Callable[[PassResult], None] | None = None,
                  signals: bool = True, webhook_url: Callable[[str], str] | None = None) -> None:
