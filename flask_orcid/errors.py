@@ -50,6 +50,8 @@ class ValidationError(ORCIDError, ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        #: every ``(field, message)`` found when the item was validated as a whole
+        self.problems: list[tuple[str, str]] = [(field, message)] if field else []
 
 
 class XMLError(ORCIDError, ValueError):

@@ -49,7 +49,7 @@ def raise_problems(found: Problems) -> None:
         error = ValidationError(f"{message}{more}", field=name)
         # Every problem, for forms that show them all; ValidationError (flask_orcid.errors)
         # does not declare the attribute.
-        error.problems = found  # type: ignore[attr-defined]
+        error.problems = found
         raise error
 
 
