@@ -10,9 +10,11 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, render_template, request, session
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_orcid.config import endpoints
@@ -124,10 +126,6 @@ def _template_helpers(app: Flask) -> None:
 
 def _error_pages(app: Flask) -> None:
     """The site's own pages for the errors a visitor can meet, in their language."""
-    from flask import render_template
-    from flask_babel import gettext as _
-    from werkzeug.exceptions import HTTPException
-
     def page(error: HTTPException):
         if type(error).__module__.startswith("flask_orcid"):
             return error  # flask-orcid's own explanatory pages (orcid/error.html) stay

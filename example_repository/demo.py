@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 import requests
+from cryptography.fernet import Fernet
+from werkzeug.serving import make_server
 
 from . import ROOT, create_app
 from .db import db
@@ -70,8 +72,6 @@ def token_keys(instance: Path) -> str:
     """A Fernet key kept in the instance folder, so stored ORCID tokens survive restarts."""
     path = instance / "orcid_token_key"
     if not path.is_file():
-        from cryptography.fernet import Fernet
-
         path.write_bytes(Fernet.generate_key())
         os.chmod(path, 0o600)
     return path.read_text().strip()
@@ -168,9 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         })
         seed_accounts(app)
 
-        from werkzeug.serving import make_server
-
-        # Listen first, then announce: the printed URL answers as soon as it is shown.
+            # Listen first, then announce: the printed URL answers as soon as it is shown.
         try:
             server = make_server("127.0.0.1", args.port, app, threaded=True)
         except OSError:

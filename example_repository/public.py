@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from flask import (
     Blueprint,
@@ -158,8 +159,6 @@ def pdf(thesis_id: int):
 def sitemap():
     """Every published landing page, for search engines (Google Scholar's inclusion guidelines
     ask repositories for a browse interface or a sitemap)."""
-    from xml.sax.saxutils import escape
-
     rows = db.session.execute(
         db.select(Thesis.id, Thesis.updated_at).where(Thesis.status == PUBLISHED)
         .order_by(Thesis.id)
