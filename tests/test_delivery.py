@@ -518,3 +518,45 @@ def test_old_events_are_pruned_and_the_loop_keeps_delivering(app, emulator, user
     with app.app_context():
         keys = db.session.scalars(sa.select(Event.key)).all()
     assert keys == ["thesis:2"]  # the 91-day-old event of thesis:1 is gone
+
+
+def test_signing_in_again_during_a_pass_keeps_the_new_connection(app, emulator, connect, user,
+                                                                 researcher):
+    """A 401 for a token that was replaced meanwhile must not undo the new sign-in."""
+    publish(app, user, "thesis:1", thesis(1))
+    reconnected = []
+
+    def reconnect_first(rate_limiter):
+        client = client_from_config(app.config, worker=True, rate_limiter=rate_limiter)
+        add_works, add_item = client.add_works, client.add_item
+
+        def sign_in_again() -> None:
+            if not reconnected:  # the researcher signs in again while the pass holds the old token
+                with app.app_context():  # (a narrower grant makes the site ask ORCID again)
+                    orcid.get_account(user).scopes = "/authenticate"
+                    db.session.commit()
+                browser = app.test_client()
+                with browser.session_transaction() as sess:
+                    sess["user_id"] = int(user)
+                assert connect(browser, researcher).status_code == 302
+                reconnected.append(True)
+
+        def first_add_works(*args, **kwargs):
+            sign_in_again()
+            return add_works(*args, **kwargs)
+
+        def first_add_item(*args, **kwargs):
+            sign_in_again()
+            return add_item(*args, **kwargs)
+
+        client.add_works, client.add_item = first_add_works, first_add_item
+        return client
+
+    deliver(app, client_factory=reconnect_first)
+    assert reconnected
+    with app.app_context():
+        assert orcid.get_account(user).status == "active"
+    assert row(app, user, "thesis:1").state in ("pending", "synced")
+    deliver(app)
+    assert [w["title"] for w in our_items(emulator, researcher["orcid"])] == ["Thesis number 1"]
+    assert row(app, user, "thesis:1").state == "synced"

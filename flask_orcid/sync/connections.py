@@ -97,8 +97,11 @@ def token_rejected(session: Session, models: Models, user_key: str, token_used: 
     """
     session.commit()  # whatever the caller recorded so far (events)
     Account, Item = models.Account, models.Item
+    # populate_existing: the caller's session may hold the account as it was when the pass
+    # began (sessions without expire-on-commit); what counts is the row as stored now.
     account = session.scalars(sa.select(Account).where(Account.user_key == user_key)
-                              .order_by(Account.id)).first()
+                              .order_by(Account.id)
+                              .execution_options(populate_existing=True)).first()
     if account is None or account.status != ACTIVE or account.access_token != token_used:
         if lease is not None:
             session.execute(
