@@ -53,9 +53,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = repo_config.secret_key(app.instance_path)
     # Room for the PDF plus the form fields; the PDF's own limit is checked in the form.
-    app.config.setdefault(
-        "MAX_CONTENT_LENGTH", int((float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024)
-    )
+    # Flask defines MAX_CONTENT_LENGTH as None (no limit), so setdefault would do nothing.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = int(
+            (float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024
+        )
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
     if app.config["REPOSITORY_BEHIND_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
