@@ -12,7 +12,7 @@ from flask import request, session
 from .i18n import gettext as _
 from .page_errors import CSRFError
 
-__all__ = ["MAX_NEXT_LENGTH", "check_csrf", "csrf_token", "safe_next"]
+__all__ = ["MAX_NEXT_LENGTH", "check_csrf", "csrf_token", "loggable", "safe_next"]
 
 #: the longest ``next`` followed (a same-site path with its query)
 MAX_NEXT_LENGTH = 1024
@@ -57,6 +57,16 @@ def safe_next(value: str | None) -> str | None:
         if _unsafe_form(path) or _unsafe_form(unicodedata.normalize("NFKC", path)):
             return None
     return None  # encoded more deeply than any real link
+
+
+def loggable(value: object, limit: int = 200) -> str:
+    """``value`` fit for a log line: control and format characters (CR/LF: forged log lines)
+    replaced by ``?``, at most ``limit`` characters."""
+    text = "" if value is None else str(value)[:limit]
+    return "".join("?" if unicodedata.category(c) in _CONTROL else c for c in text)
+
+
+_CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def csrf_token() -> str:

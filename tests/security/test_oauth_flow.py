@@ -195,11 +195,14 @@ def test_script_in_names_is_escaped_everywhere(app, client, connect, make_user, 
     assert created["orcid"] in page
     assert "<script>" not in page
     assert "&lt;script&gt;alert(" in page  # the name ORCID sent is shown, as text
-    error = client.get(
-        "/orcid/callback?error=server_error&error_description=" + requests.utils.quote(evil)
+    visitor = app.test_client()
+    state = _state_of(visitor.get("/orcid/connect").headers["Location"])
+    error = visitor.get(
+        f"/orcid/callback?error={requests.utils.quote(evil)}&error_description="
+        + requests.utils.quote(evil) + f"&state={state}"
     )
-    assert "<script>" not in _page(error)
-    assert "&lt;script&gt;" in _page(error)
+    assert error.status_code == 400
+    assert "<script>" not in _page(error) and "alert(" not in _page(error)
 
 
 # -- secrets never leak ------------------------------------------------------------------------
