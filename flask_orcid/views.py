@@ -14,7 +14,16 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from authlib.common.security import generate_token
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 
 from .i18n import gettext as _
@@ -25,6 +34,7 @@ from .safety import check_csrf, loggable, safe_next
 from .signals import orcid_denied, orcid_disconnected
 from .signin import complete_signin, exchange_and_verify
 from .state import get_state
+from .sync import oauth_states
 
 __all__ = ["ORCID_CALLBACK_ERRORS", "SCOPE_DESCRIPTIONS", "bp"]
 
@@ -101,6 +111,7 @@ def connect() -> Response:
     state = generate_token(40)
     nonce = generate_token(40) if "openid" in scopes else None
     remember_state(state, next_url, user.key if user else None, nonce)
+    oauth_states.record(ext.db.session, ext._models(), state, user.key if user else None)
     params: dict[str, str] = {
         "client_id": cfg["ORCID_CLIENT_ID"],
         "response_type": "code",
@@ -181,7 +192,12 @@ def callback() -> Any:
             next_url=next_url,
         )
     token, orcid_id = exchange_and_verify(code, entry.get("nonce"), next_url)
-    return complete_signin(token, orcid_id, user, next_url)
+    response = complete_signin(token, orcid_id, user, next_url)
+    account = ext.get_account_by_orcid(orcid_id)
+    if account is not None:
+        oauth_states.mark_connected(ext.db.session, ext._models(), request.args["state"],
+                                    account.user_key)
+    return response
 
 
 def _checked_state(state: str | None) -> dict[str, Any]:
@@ -192,12 +208,21 @@ def _checked_state(state: str | None) -> dict[str, Any]:
               "be trusted. Nothing was stored. Please start again."),
         )
     entry = take_state(state)
-    if entry is None:
-        raise StateError(
-            _("This answer from ORCID does not match a sign-in started in this browser, or it "
-              "was already used. Nothing was stored. Please start again."),
-        )
-    return entry
+    ext = _ext()
+    if entry is not None and oauth_states.consume(ext.db.session, ext._models(), state):
+        return entry
+    # Unknown to this cookie, or spent on the server (an earlier copy of the cookie, or a
+    # second callback at the same moment). If it was this user's successful sign-in (a
+    # reload, the back button), show the connection instead of an error.
+    row = oauth_states.find(ext.db.session, ext._models(), state)
+    user = ext.current_user()
+    if (row is not None and row.connected_user_key is not None and user is not None
+            and row.connected_user_key == user.key):
+        abort(redirect(_default_next()))
+    raise StateError(
+        _("This answer from ORCID does not match a sign-in started in this browser, or it "
+          "was already used. Nothing was stored. Please start again."),
+    )
 
 
 @bp.post("/disconnect")

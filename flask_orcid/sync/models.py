@@ -11,6 +11,8 @@ them. :class:`Models` holds the classes :func:`define_models` made for one ``db`
   the put-code ORCID gave us, the hash of what we last wrote, a state and the last error.
 - ``orcid_outbox_events``: every attempt (operation, HTTP status, ORCID code; never a token).
 - ``orcid_record_sync``: per record, the webhook registration and pending sync requests.
+- ``orcid_oauth_states``: every OAuth ``state`` issued, by hash, until it is spent: a state is
+  consumed once, atomically, whatever the browser's cookie says (see :mod:`.oauth_states`).
 """
 
 from __future__ import annotations
@@ -170,6 +172,7 @@ class Models:
     Item: Any
     Event: Any
     RecordSync: Any
+    OAuthState: Any
 
     def set_cipher_provider(self, provider: Callable[[], TokenCipher]) -> None:
         """Tell the token-holding models where their cipher comes from."""
@@ -317,7 +320,22 @@ def define_models(db: Any) -> Models:
         #: this row (the iD is kept only until then)
         unregister_requested_at = sa.Column(sa.DateTime)
 
+    class OAuthState(db.Model):  # type: ignore[name-defined]
+        """An OAuth ``state`` issued by ``/connect``: spent once, on the server."""
+
+        __tablename__ = "orcid_oauth_states"
+
+        #: SHA-256 of the state (the state itself travels in URLs; it is not kept)
+        state_hash = sa.Column(sa.String(64), primary_key=True)
+        user_key = sa.Column(sa.String(255))
+        created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+        consumed_at = sa.Column(sa.DateTime)
+        #: after a successful sign-in: the user the iD was linked to (a repeated callback of
+        #: that user lands on a success page instead of an error)
+        connected_user_key = sa.Column(sa.String(255))
+
     models = Models(Account=ORCIDAccount, PendingRevocation=ORCIDPendingRevocation,
-                    Item=OutboxItem, Event=OutboxEvent, RecordSync=RecordSync)
+                    Item=OutboxItem, Event=OutboxEvent, RecordSync=RecordSync,
+                    OAuthState=OAuthState)
     _MODELS[db] = models
     return models

@@ -66,12 +66,28 @@ def test_state_from_another_browser_is_refused(app, authorize):
     assert _accounts(app) == []
 
 
-def test_replayed_callback_is_refused(app, client, connect, authorize, make_user, login):
+def test_repeated_callback_after_success_lands_on_the_connection(app, client, authorize,
+                                                                 make_user, login, emulator):
     login(client, make_user(app, email="j@example.edu"))
     callback = authorize(client, CARBERRY)
     assert client.get(callback).status_code == 302
     stored = _accounts(app)
-    replay = client.get(callback)
+    emulator.reset_requests()
+    replay = client.get(callback)  # reload, back button
+    assert replay.status_code == 302
+    assert replay.headers["Location"] == "/orcid/"
+    assert emulator.requests()["count"] == 0
+    assert _accounts(app) == stored
+
+
+def test_replayed_callback_of_another_user_is_refused(app, client, authorize, make_user, login):
+    login(client, make_user(app, email="j@example.edu"))
+    callback = authorize(client, CARBERRY)
+    assert client.get(callback).status_code == 302
+    stored = _accounts(app)
+    other = app.test_client()
+    login(other, make_user(app, email="k@example.edu"))
+    replay = other.get(callback)
     assert replay.status_code == 400
     assert "already used" in _page(replay)
     assert _accounts(app) == stored
