@@ -139,12 +139,15 @@ def _error_pages(app: Flask) -> None:
             return error  # flask-orcid's own explanatory pages (orcid/error.html) stay
         code = error.code or 500
         titles = {
+            400: _("This request could not be understood"),
             403: _("Not allowed"),
             404: _("Page not found"),
             410: _("Gone"),
             413: _("File too large"),
         }
         messages = {
+            400: _("A link may be broken, or a form may have expired. Nothing was changed. Go "
+                   "back, reload the page and try again."),
             403: _("Your account cannot open this page."),
             404: _("There is nothing at this address. The thesis may not be published yet."),
             410: _("This item was withdrawn."),
@@ -153,5 +156,5 @@ def _error_pages(app: Flask) -> None:
         }
         return render_template("error.html", title=titles[code], message=messages[code]), code
 
-    for code in (403, 404, 410, 413):
+    for code in (400, 403, 404, 410, 413):
         app.register_error_handler(code, page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from flask import (
@@ -48,11 +49,18 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+#: the page numbers the browse list accepts (ASCII digits, at most a million pages)
+PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
+
+
 @bp.route("/theses")
 def browse():
     q = (request.args.get("q") or "").strip()[:200]
     degree = request.args.get("degree", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_arg = request.args.get("page") or "1"
+    if not PAGE_NUMBER.fullmatch(page_arg):
+        abort(400)  # ?page=1e23, a huge number: a clear 400, never an overflow (500)
+    page = max(int(page_arg), 1)
     query = db.select(Thesis).where(Thesis.status == PUBLISHED)
     for term in q.split()[:8]:
         pattern = _like(term)

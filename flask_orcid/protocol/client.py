@@ -817,7 +817,7 @@ def _json_or_none(response: requests.Response | None) -> Any:
         return None
     try:
         return json.loads(response.content[:65536].decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # hostile nesting: not JSON to us
         return None
 
 

@@ -45,7 +45,7 @@ def fetch_jwks(url: str, timeout: tuple[float, float]) -> dict:
         raise TransportError(f"ORCID's key set answered {response.status_code} ({url})")
     try:
         data = response.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise IDTokenError("ORCID's key set is not JSON") from exc
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise IDTokenError("ORCID's key set has no keys")
@@ -57,7 +57,7 @@ def _kid(id_token: str) -> str | None:
         header = id_token.split(".", 1)[0]
         header += "=" * (-len(header) % 4)
         return json.loads(base64.urlsafe_b64decode(header)).get("kid")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
 
 
