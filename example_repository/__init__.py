@@ -67,9 +67,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = repo_config.secret_key(app.instance_path)
     # Room for the PDF plus the form fields; the PDF's own limit is checked in the form.
-    app.config.setdefault(
-        "MAX_CONTENT_LENGTH", int((float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024)
-    )
+    # Flask defines MAX_CONTENT_LENGTH as None (no limit), so setdefault would do nothing.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = int(
+            (float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024
+        )
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
     if app.config["REPOSITORY_BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
@@ -131,12 +133,15 @@ def _error_pages(app: Flask) -> None:
             return error  # flask-orcid's own explanatory pages (orcid/error.html) stay
         code = error.code or 500
         titles = {
+            400: _("This request could not be understood"),
             403: _("Not allowed"),
             404: _("Page not found"),
             410: _("Gone"),
             413: _("File too large"),
         }
         messages = {
+            400: _("A link may be broken, or a form may have expired. Nothing was changed. Go "
+                   "back, reload the page and try again."),
             403: _("Your account cannot open this page."),
             404: _("There is nothing at this address. The thesis may not be published yet."),
             410: _("This item was withdrawn."),
@@ -145,5 +150,5 @@ def _error_pages(app: Flask) -> None:
         }
         return render_template("error.html", title=titles[code], message=messages[code]), code
 
-    for code in (403, 404, 410, 413):
+    for code in (400, 403, 404, 410, 413):
         app.register_error_handler(code, page)

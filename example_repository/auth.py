@@ -20,6 +20,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from flask_orcid.safety import safe_next as orcid_safe_next
+
 from .db import db
 from .forms import ActionForm, LoginForm, RegisterForm
 from .models import User
@@ -34,10 +36,8 @@ def load_user() -> None:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only same-site relative paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only same-site relative paths are followed (flask-orcid's one check, for the whole site)."""
+    return orcid_safe_next(target) or default
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

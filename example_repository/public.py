@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -25,7 +26,7 @@ from sqlalchemy import or_
 from . import metadata
 from .auth import safe_next
 from .db import db
-from .forms import DEGREE_LABELS, DEGREES, LANGUAGE_LABELS
+from .forms import DEGREE_LABELS, DEGREES, LANGUAGE_LABELS, ActionForm
 from .models import PUBLISHED, WITHDRAWN, Thesis
 from .orcid_setup import author_orcid, id_uri
 
@@ -49,11 +50,18 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+#: the page numbers the browse list accepts (ASCII digits, at most a million pages)
+PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
+
+
 @bp.route("/theses")
 def browse():
     q = (request.args.get("q") or "").strip()[:200]
     degree = request.args.get("degree", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_arg = request.args.get("page") or "1"
+    if not PAGE_NUMBER.fullmatch(page_arg):
+        abort(400)  # ?page=1e23, a huge number: a clear 400, never an overflow (500)
+    page = max(int(page_arg), 1)
     query = db.select(Thesis).where(Thesis.status == PUBLISHED)
     for term in q.split()[:8]:
         pattern = _like(term)
@@ -173,12 +181,19 @@ def sitemap():
     return Response(body, mimetype="application/xml")
 
 
-@bp.route("/lang/<code>")
+@bp.route("/lang/<code>", methods=("GET", "POST"))
 def set_language(code: str):
-    """The language switcher: remembered in the session, and on the account when logged in."""
+    """The language switcher (a POST form in the top bar, working without JavaScript).
+
+    A GET (a shared link) changes this browser's session only; the choice is saved on the
+    account only by the switcher's POST, which carries the CSRF token: no state change on GET.
+    """
+    if request.method == "POST" and not ActionForm().validate_on_submit():
+        abort(400)
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-        if g.get("user") is not None:
+        if request.method == "POST" and g.get("user") is not None:
             g.user.locale = code
             db.session.commit()
-    return redirect(safe_next(request.args.get("next"), url_for("index")))
+    target = request.form.get("next") if request.method == "POST" else request.args.get("next")
+    return redirect(safe_next(target, url_for("index")))

@@ -6,6 +6,7 @@ was issued to; several flows may be in flight at once (bounded).
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -16,11 +17,16 @@ from .i18n import gettext as _
 from .page_errors import StateError
 from .safety import safe_next
 
-__all__ = ["MAX_STATES", "ORCID_LANGUAGES", "orcid_lang", "remember_state", "take_state"]
+__all__ = ["MAX_NEXT_IN_SESSION", "MAX_STATES", "MAX_STATES_BYTES", "ORCID_LANGUAGES", "orcid_lang", "remember_state", "take_state"]
 
 _STATES = "_orcid_states"
 #: how many sign-ins may be in flight in one browser (tabs); the oldest is dropped beyond
 MAX_STATES = 5
+#: the longest ``next`` kept for a flow (a longer one falls back to the default page), and
+#: the most the flows may take in the session together: browsers drop cookies over 4 KB,
+#: and with them the sign-in
+MAX_NEXT_IN_SESSION = 512
+MAX_STATES_BYTES = 2048
 
 #: ORCID's screen languages (API-FACTS §2.1 ``lang``)
 ORCID_LANGUAGES = frozenset(
@@ -44,12 +50,15 @@ def orcid_lang(locale: Locale | str | None) -> str | None:
     return language if language in ORCID_LANGUAGES else None
 
 
-def remember_state(state: str, next_url: str, user_key: str | None, nonce: str | None) -> None:
+def remember_state(state: str, next_url: str | None, user_key: str | None, nonce: str | None) -> None:
     states = dict(session.get(_STATES) or {})
+    if next_url is not None and len(next_url) > MAX_NEXT_IN_SESSION:
+        next_url = None
     states[state] = {"t": time.time(), "next": next_url, "user": user_key, "nonce": nonce}
-    if len(states) > MAX_STATES:
-        for old in sorted(states, key=lambda s: states[s]["t"])[: len(states) - MAX_STATES]:
-            del states[old]
+    oldest_first = sorted(states, key=lambda s: states[s]["t"])
+    while len(states) > 1 and (len(states) > MAX_STATES
+                               or len(json.dumps(states)) > MAX_STATES_BYTES):
+        del states[oldest_first.pop(0)]
     session[_STATES] = states
 
 

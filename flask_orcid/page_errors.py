@@ -119,5 +119,7 @@ class SignInRequiredError(ORCIDPageError, Unauthorized):
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:
         response = super().get_response(environ, scope)
-        response.www_authenticate.type = "session"  # an Unauthorized needs the header set
+        # A 401 must name a scheme; "Basic" would make browsers pop a password dialog, so
+        # name the one the site uses: its own sign-in page and session cookie.
+        response.headers["WWW-Authenticate"] = "Session"
         return response

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from urllib.parse import urlsplit
+import unicodedata
+from urllib.parse import unquote, urlsplit
 
 from authlib.common.security import generate_token
 from flask import request, session
@@ -11,28 +12,61 @@ from flask import request, session
 from .i18n import gettext as _
 from .page_errors import CSRFError
 
-__all__ = ["check_csrf", "csrf_token", "safe_next"]
+__all__ = ["MAX_NEXT_LENGTH", "check_csrf", "csrf_token", "loggable", "safe_next"]
+
+#: the longest ``next`` followed (a same-site path with its query)
+MAX_NEXT_LENGTH = 1024
 
 _CSRF = "_orcid_csrf"
+
+
+def _unsafe_form(value: str) -> bool:
+    """True when ``value`` could leave the site once a browser has read it."""
+    if "\\" in value or any(unicodedata.category(c) in _INVISIBLE for c in value):
+        return True
+    if not value.startswith("/") or value.startswith("//"):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme or parts.netloc)
+
+
+#: control, format (zero-width, bidi) and separator characters, which browsers strip or fold
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
 
 
 def safe_next(value: str | None) -> str | None:
     """``value`` if it is a same-site relative path (``/deposit?x=1``), else None.
 
-    Refuses absolute and scheme-relative URLs (``https://evil``, ``//evil``), other schemes
-    (``javascript:``), backslashes (browsers read ``/\\evil`` as ``//evil``) and control
-    characters (browsers strip tabs and newlines before parsing).
+    The one safe-redirect check of the project (the sample repository uses it too). Refuses
+    absolute and scheme-relative URLs (``https://evil``, ``//evil``), other schemes
+    (``javascript:``), backslashes (browsers read ``/\\evil`` as ``//evil``), control, format
+    and space characters (browsers strip tabs and newlines before parsing), and every
+    percent-encoded or Unicode-compatible (``／``, ``＼``) spelling of those.
     """
-    if not value or not isinstance(value, str) or len(value) > 2048:
+    if not value or not isinstance(value, str) or len(value) > MAX_NEXT_LENGTH:
         return None
-    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if _unsafe_form(value) or _unsafe_form(unicodedata.normalize("NFKC", value)):
         return None
-    if not value.startswith("/") or value.startswith("//"):
-        return None
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return None
-    return value
+    # What a proxy or a second redirect might decode: the path, decoded again and again.
+    path = value.split("?", 1)[0].split("#", 1)[0]
+    for _round in range(4):  # %252f → %2f → /
+        decoded = unquote(path)
+        if decoded == path:
+            return value
+        path = decoded
+        if _unsafe_form(path) or _unsafe_form(unicodedata.normalize("NFKC", path)):
+            return None
+    return None  # encoded more deeply than any real link
+
+
+def loggable(value: object, limit: int = 200) -> str:
+    """``value`` fit for a log line: control and format characters (CR/LF: forged log lines)
+    replaced by ``?``, at most ``limit`` characters."""
+    text = "" if value is None else str(value)[:limit]
+    return "".join("?" if unicodedata.category(c) in _CONTROL else c for c in text)
+
+
+_CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def csrf_token() -> str:

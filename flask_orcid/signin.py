@@ -176,6 +176,13 @@ def _run_signin_handler(account: Any, token: dict[str, Any], new_tokens: list[An
     return result
 
 
+def _owner_signed_in(account: Any) -> bool:
+    """Did the host's handler sign the visitor in as the owner of ``account``?"""
+    signed_in = _ext().current_user(reload=True)
+    return signed_in is not None and account.user_key is not None and (
+        signed_in.key == str(account.user_key))
+
+
 def complete_signin(token: dict[str, Any], orcid_id: str, user: Any, next_url: str) -> Any:
     """Store the connection (or refuse it), revoke the tokens it replaced, tell the host."""
     ext = _ext()
@@ -188,6 +195,17 @@ def complete_signin(token: dict[str, Any], orcid_id: str, user: Any, next_url: s
     old_tokens = ext.store_token(account, token)
     new_tokens = [token.get("access_token"), token.get("refresh_token")]
     result = _run_signin_handler(account, token, new_tokens, orcid_id)
+    if user is None and existing is not None and not _owner_signed_in(account):
+        # A signed-out visitor signed in with an iD linked to an account here, and the host
+        # did not sign them in as its owner ("log in first"): keep the owner's tokens.
+        db.session.rollback()
+        ext.discard_tokens(new_tokens, orcid_id)
+        if result is not None:
+            return result
+        raise SignInRequiredError(
+            _("Sign in to this site first, then connect your ORCID iD. Nothing was stored."),
+            retry=False,
+        )
     if account.user_key is None:
         # Nobody to link the iD to, and the host created no one: store nothing.
         db.session.rollback()

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from authlib.common.security import generate_token
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
@@ -22,12 +22,13 @@ from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .oauth_state import orcid_lang, remember_state, take_state
 from .page_errors import ORCIDRefusedError, SignInRequiredError, StateError
-from .safety import check_csrf, safe_next
+from .safety import check_csrf, loggable, safe_next
 from .signals import orcid_denied, orcid_disconnected
 from .signin import complete_signin, exchange_and_verify
 from .state import current_flask_app, get_state
+from .sync import oauth_states
 
-__all__ = ["SCOPE_DESCRIPTIONS", "bp"]
+__all__ = ["ORCID_CALLBACK_ERRORS", "SCOPE_DESCRIPTIONS", "bp"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,25 @@ SCOPE_DESCRIPTIONS = {
     "/read-public": _l("Read the public information on your record."),
 }
 
+#: The errors ORCID may send back to the callback (RFC 6749 §4.1.2.1), in our own words.
+ORCID_CALLBACK_ERRORS = {
+    "invalid_request": _l("ORCID could not understand this site's sign-in request. Nothing "
+                          "was stored. Please try again, or contact us if it keeps happening."),
+    "unsupported_response_type": _l(
+        "ORCID could not understand this site's sign-in request. Nothing was stored. Please "
+        "try again, or contact us if it keeps happening."),
+    "unauthorized_client": _l("ORCID does not allow this site to ask for a sign-in right now. "
+                              "Nothing was stored. Please contact us."),
+    "invalid_client": _l("ORCID does not allow this site to ask for a sign-in right now. "
+                         "Nothing was stored. Please contact us."),
+    "invalid_scope": _l("ORCID did not accept the permissions this site asked for. Nothing "
+                        "was stored. Please contact us."),
+    "server_error": _l("ORCID had a problem on its side. Nothing was stored. Please try again "
+                       "in a few minutes."),
+    "temporarily_unavailable": _l("ORCID is busy or down for maintenance. Nothing was stored. "
+                                  "Please try again in a few minutes."),
+}
+
 
 def _ext() -> Any:
     return get_state().extension
@@ -83,6 +103,7 @@ def connect() -> Response:
     state = generate_token(40)
     nonce = generate_token(40) if "openid" in scopes else None
     remember_state(state, next_url, user.key if user else None, nonce)
+    oauth_states.record(ext.db.session, ext._models(), state, user.key if user else None)
     params: dict[str, str] = {
         "client_id": cfg["ORCID_CLIENT_ID"],
         "response_type": "code",
@@ -113,21 +134,10 @@ def callback() -> Any:
     """ORCID's redirect back: denial, error, or a code to exchange for tokens."""
     ext = _ext()
     error = request.args.get("error")
-    if error:
+    if error is not None:
         return _callback_error(error)
 
-    state = request.args.get("state")
-    if not state:
-        raise StateError(
-            _("The answer from ORCID did not say which sign-in it belongs to, so it cannot "
-              "be trusted. Nothing was stored. Please start again."),
-        )
-    entry = take_state(state)
-    if entry is None:
-        raise StateError(
-            _("This answer from ORCID does not match a sign-in started in this browser, or it "
-              "was already used. Nothing was stored. Please start again."),
-        )
+    entry = _checked_state(request.args.get("state"))
     next_url = safe_next(entry.get("next")) or _default_next()
     user = ext.current_user()
     if (user.key if user else None) != entry.get("user"):
@@ -143,20 +153,47 @@ def callback() -> Any:
             next_url=next_url,
         )
     token, orcid_id = exchange_and_verify(code, entry.get("nonce"), next_url)
-    return complete_signin(token, orcid_id, user, next_url)
+    response = complete_signin(token, orcid_id, user, next_url)
+    account = ext.get_account_by_orcid(orcid_id)
+    if account is not None:
+        oauth_states.mark_connected(ext.db.session, ext._models(), request.args["state"],
+                                    account.user_key)
+    return response
+
+
+def _checked_state(state: str | None) -> dict[str, Any]:
+    """The entry of the sign-in ``state`` belongs to; StateError when it has none."""
+    if not state:
+        raise StateError(
+            _("The answer from ORCID did not say which sign-in it belongs to, so it cannot "
+              "be trusted. Nothing was stored. Please start again."),
+        )
+    entry = take_state(state)
+    ext = _ext()
+    if entry is not None and oauth_states.consume(ext.db.session, ext._models(), state):
+        return entry
+    # Unknown to this cookie, or spent on the server (an earlier copy of the cookie, or a
+    # second callback at the same moment). If it was this user's successful sign-in (a
+    # reload, the back button), show the connection instead of an error.
+    row = oauth_states.find(ext.db.session, ext._models(), state)
+    user = ext.current_user()
+    if (row is not None and row.connected_user_key is not None and user is not None
+            and row.connected_user_key == user.key):
+        abort(redirect(_default_next()))
+    raise StateError(
+        _("This answer from ORCID does not match a sign-in started in this browser, or it "
+          "was already used. Nothing was stored. Please start again."),
+    )
 
 
 def _callback_error(error: str) -> Any:
     """ORCID answered with an error: the researcher's denial gets its own page."""
     ext = _ext()
-    # Nothing gets stored on an error, so a missing state is harmless here (whether ORCID
-    # echoes state on a denial is UNCONFIRMED, API-FACTS §2.2): still explain the error.
-    try:
-        entry = take_state(request.args.get("state"))
-    except StateError:
-        entry = None
-    next_url = safe_next(entry["next"]) if entry else None
-    description = (request.args.get("error_description") or "")[:500]
+    # Every outcome needs a state this browser started: a forged denial must not fire
+    # orcid_denied for whoever is signed in.
+    entry = _checked_state(request.args.get("state"))
+    next_url = safe_next(entry.get("next"))
+    description = loggable(request.args.get("error_description"), 500)
     user = ext.current_user()
     if error == "access_denied":
         orcid_denied.send(
@@ -174,10 +211,14 @@ def _callback_error(error: str) -> Any:
             scopes=_scope_descriptions(get_state().scopes),
             support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"),
         )
-    log.warning("ORCID returned an error to the callback: %s", error[:100])
+    # ORCID's words (and whatever an attacker put in the URL) never reach the page or
+    # the log as they are: known errors in our own words, control characters stripped.
+    log.warning("ORCID returned an error to the callback: %s (%s)", loggable(error, 100),
+                description)
+    known = ORCID_CALLBACK_ERRORS.get(error)
     raise ORCIDRefusedError(
-        _("ORCID answered: %(error)s.", error=error[:100]),
-        detail=description or None,
+        known if known is not None else _(
+            "ORCID could not complete the sign-in. Nothing was stored. Please try again."),
         next_url=next_url,
     )
 

@@ -44,6 +44,8 @@ def make_app() -> Iterator[Callable[..., Flask]]:
         db = SQLAlchemy()
         db.init_app(app)
         ORCID(app, db=db)
+        with app.app_context():
+            db.create_all()  # /connect records its state in orcid_oauth_states
         return app
 
     yield make

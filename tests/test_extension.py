@@ -173,7 +173,11 @@ def test_host_babel_locale_selector_wins(make_app, make_user, login):
     app = Flask(__name__, template_folder=None, static_folder=None)
     app.config.update(SECRET_KEY="k", SQLALCHEMY_DATABASE_URI="sqlite://", TESTING=True, **OFFLINE)
     configure(app)
-    ext = ORCID(db=SQLAlchemy())
+    host_db = SQLAlchemy()
+    host_db.init_app(app)
+    ext = ORCID(db=host_db)
     ext.init_app(app)
+    with app.app_context():
+        host_db.create_all()  # /connect records its state in orcid_oauth_states
     location = app.test_client().get("/orcid/connect").headers["Location"]
     assert "lang=zh_TW" in location

@@ -268,13 +268,16 @@ def test_signin_handler_may_answer_and_its_failure_stores_nothing(app, client, c
     assert [t["status"] for t in _tokens(emulator, maria["orcid"])] == ["revoked"]
 
 
-def test_other_orcid_errors_show_the_description_and_support(client):
+def test_other_orcid_errors_are_explained_in_our_words_with_support(client):
+    location = client.get("/orcid/connect").headers["Location"]
+    state = parse_qs(urlsplit(location).query)["state"][0]
     response = client.get(
-        "/orcid/callback?error=invalid_scope&error_description=Scope%20not%20allowed"
+        f"/orcid/callback?error=invalid_scope&error_description=Scope%20not%20allowed&state={state}"
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "invalid_scope" in page and "Scope not allowed" in page
+    assert "did not accept the permissions this site asked for" in page
+    assert "Scope not allowed" not in page  # ORCID's (or an attacker's) words are not shown
     assert "mailto:orcid-help@example.edu" in page
 
 

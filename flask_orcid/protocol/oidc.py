@@ -46,7 +46,7 @@ def fetch_jwks(url: str, timeout: tuple[float, float]) -> dict[str, Any]:
         raise TransportError(f"ORCID's key set answered {response.status_code} ({url})")
     try:
         data = response.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise IDTokenError("ORCID's key set is not JSON") from exc
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
         raise IDTokenError("ORCID's key set has no keys")
@@ -58,7 +58,7 @@ def _kid(id_token: str) -> str | None:
         header = id_token.split(".", 1)[0]
         header += "=" * (-len(header) % 4)
         kid = json.loads(base64.urlsafe_b64decode(header)).get("kid")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # hostile nesting is not a header
         return None
     return kid if isinstance(kid, str) else None  # RFC 7517 §4.5: a kid is a string
 

@@ -148,7 +148,7 @@ def json_or_none(response: requests.Response | None) -> Any:
         return None
     try:
         return json.loads(response.content[:_BODY_PEEK].decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # hostile nesting: not JSON to us
         return None
 
 

@@ -419,7 +419,7 @@ def parse_error(body: bytes | str | None, content_type: str | None = None) -> Er
     if "json" in kind or stripped.startswith(b"{"):
         try:
             data = json.loads(stripped.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # hostile nesting
             data = None
         if isinstance(data, dict):
             return _error_json(data)

@@ -12,6 +12,8 @@ rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
   the put-code ORCID gave us, the hash of what we last wrote, a state and the last error.
 - ``orcid_outbox_events``: every attempt (operation, HTTP status, ORCID code; never a token).
 - ``orcid_record_sync``: per record, the webhook registration and pending sync requests.
+- ``orcid_oauth_states``: every OAuth ``state`` issued, by hash, until it is spent: a state is
+  consumed once, atomically, whatever the browser's cookie says (see :mod:`.oauth_states`).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class Models:
     Item: Any
     Event: Any
     RecordSync: Any
+    OAuthState: Any
 
     def set_cipher_provider(self, provider: Callable[[], TokenCipher]) -> None:
         """Tell the token-holding models where their cipher comes from."""
@@ -104,7 +107,7 @@ def define_models(db: Any) -> Models:
         return cached
     models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
                     Item=_item_model(db), Event=_event_model(db),
-                    RecordSync=_record_sync_model(db))
+                    RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db))
     _MODELS[db] = models
     return models
 
@@ -237,3 +240,21 @@ def _record_sync_model(db: Any) -> Any:
         unregister_requested_at = sa.Column(sa.DateTime)
 
     return RecordSync
+
+
+def _oauth_state_model(db: Any) -> Any:
+    class OAuthState(db.Model):
+        """An OAuth ``state`` issued by ``/connect``: spent once, on the server."""
+
+        __tablename__ = "orcid_oauth_states"
+
+        #: SHA-256 of the state (the state itself travels in URLs; it is not kept)
+        state_hash = sa.Column(sa.String(64), primary_key=True)
+        user_key = sa.Column(sa.String(255))
+        created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+        consumed_at = sa.Column(sa.DateTime)
+        #: after a successful sign-in: the user the iD was linked to (a repeated callback of
+        #: that user lands on a success page instead of an error)
+        connected_user_key = sa.Column(sa.String(255))
+
+    return OAuthState
