@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, Response, g, request, session
 from flask_babel import Babel
 
 from . import config as repo_config
@@ -89,16 +89,36 @@ def create_app(test_config: dict | None = None) -> Flask:
     _template_helpers(app)
     _error_pages(app)
 
-    @app.after_request
-    def security_headers(response):  # noqa: ANN001, ANN202
-        # uploaded PDFs are served as PDFs only; no page of the repository is framed elsewhere
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    app.after_request(security_headers)
 
     with app.app_context():
         db_module.db.create_all()
     return app
+
+
+#: No inline script or style (the JSON-LD block is data, which CSP does not run), no framing,
+#: forms post to this site only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+#: Blueprints whose pages show a person's data (and pages of anyone signed in): never cached.
+PRIVATE_BLUEPRINTS = frozenset({"auth", "student", "admin"})
+
+
+def security_headers(response: Response) -> Response:
+    """Headers of every response. flask-orcid's own pages already set theirs (no-referrer on
+    the OAuth pages, no-store), which setdefault keeps."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    # uploaded PDFs are served as PDFs only; no page of the repository is framed elsewhere
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if request.blueprint in PRIVATE_BLUEPRINTS or g.get("user") is not None:
+        headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _template_helpers(app: Flask) -> None:

@@ -30,7 +30,7 @@ from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .oauth_state import orcid_lang, remember_state, take_state
 from .page_errors import ORCIDRefusedError, SignInRequiredError, StateError
-from .safety import check_csrf, loggable, safe_next
+from .safety import check_csrf, loggable, private_page_headers, safe_next
 from .signals import orcid_denied, orcid_disconnected
 from .signin import complete_signin, exchange_and_verify
 from .state import get_state
@@ -47,6 +47,7 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+bp.after_request(private_page_headers)
 
 #: What each scope lets this site do, in plain words (API-FACTS §3).
 SCOPE_DESCRIPTIONS = {
