@@ -15,6 +15,7 @@ from flask_babel import Babel
 
 from . import config as repo_config
 from . import db as db_module
+from . import throttle
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     db_module.init_app(app)
+    throttle.init_app(app)
 
     from .orcid_setup import orcid
 
@@ -164,6 +166,7 @@ def _error_pages(app: Flask) -> None:
             404: _("Page not found"),
             410: _("Gone"),
             413: _("File too large"),
+            429: _("Too many attempts"),
         }
         messages = {
             400: _("A link may be broken, or a form may have expired. Nothing was changed. Go "
@@ -173,8 +176,10 @@ def _error_pages(app: Flask) -> None:
             410: _("This item was withdrawn."),
             413: _("The upload is larger than %(mb)s MB. Nothing was saved; please go back and "
                    "choose a smaller PDF.", mb=f"{float(app.config['REPOSITORY_MAX_PDF_MB']):g}"),
+            429: _("There were too many attempts for this account or from your network. Wait a "
+                   "few minutes, then try again."),
         }
         return render_template("error.html", title=titles[code], message=messages[code]), code
 
-    for code in (400, 403, 404, 410, 413):
+    for code in (400, 403, 404, 410, 413, 429):
         app.register_error_handler(code, page)

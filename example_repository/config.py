@@ -36,6 +36,12 @@ DEFAULTS: dict[str, object] = {
     # Behind a reverse proxy (nginx, a PaaS router) that terminates HTTPS: trust its
     # X-Forwarded-Proto/Host so the ORCID redirect URI is built as https://your.host/...
     "REPOSITORY_BEHIND_PROXY": False,
+    # Login and registration throttling (example_repository/throttle.py). memory:// counts in
+    # this process only (make demo); several processes share e.g. redis://127.0.0.1:6379.
+    "REPOSITORY_RATELIMIT_STORAGE_URI": "memory://",
+    "REPOSITORY_LOGIN_LIMITS_PER_ACCOUNT": "5/minute;20/hour",
+    "REPOSITORY_LOGIN_LIMITS_PER_ADDRESS": "20/minute;100/hour",
+    "REPOSITORY_REGISTER_LIMITS_PER_ADDRESS": "10/minute;30/hour",
     "LANGUAGES": ["en", "es"],
     "BABEL_DEFAULT_LOCALE": "en",
     "WTF_CSRF_TIME_LIMIT": None,
