@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, g, request, session
 from flask_babel import Babel
@@ -59,7 +60,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = int(
             (float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024
         )
-    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    # Only the site's own user may read the uploads and the database (theses under embargo,
+    # password hashes, encrypted ORCID tokens).
+    _private_dir(Path(app.config["UPLOAD_FOLDER"]))
+    if app.config.get("TRUSTED_HOSTS") is None and not app.config.get("SERVER_NAME"):
+        # Absolute URLs (the ORCID redirect URI, the landing page's metadata) are built from
+        # the Host header: only hosts the site answers to are accepted (a 400 otherwise).
+        app.config["TRUSTED_HOSTS"] = [
+            host.strip() for host in str(app.config["REPOSITORY_TRUSTED_HOSTS"]).split(",")
+            if host.strip()
+        ]
     if app.config["REPOSITORY_BEHIND_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -94,8 +104,27 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(security_headers)
 
     with app.app_context():
+        _private_database(db_module.db.engine.url)
         db_module.db.create_all()
+        _private_database(db_module.db.engine.url)
     return app
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _private_database(url: Any) -> None:
+    """A SQLite database file readable by its owner only (SQLite gives its journal files the
+    database's permissions)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    database = Path(url.database)
+    if not database.exists():  # created empty and private before SQLite writes to it
+        database.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(database, 0o600)
 
 
 #: No inline script or style (the JSON-LD block is data, which CSP does not run), no framing,
@@ -154,11 +183,15 @@ def _error_pages(app: Flask) -> None:
     """The site's own pages for the errors a visitor can meet, in their language."""
     from flask import render_template
     from flask_babel import gettext as _
-    from werkzeug.exceptions import HTTPException
+    from werkzeug.exceptions import HTTPException, SecurityError
 
     def page(error: HTTPException):
         if type(error).__module__.startswith("flask_orcid"):
             return error  # flask-orcid's own explanatory pages (orcid/error.html) stay
+        if isinstance(error, SecurityError):
+            # a Host header outside TRUSTED_HOSTS: no URL can be built, so no page layout
+            return Response(_("This site does not answer to this host name."), 400,
+                            mimetype="text/plain")
         code = error.code or 500
         titles = {
             400: _("This request could not be understood"),

@@ -35,7 +35,22 @@ bp = Blueprint("auth", __name__, url_prefix="/account")
 @bp.before_app_request
 def load_user() -> None:
     user_id = session.get("user_id")
-    g.user = db.session.get(User, user_id) if user_id is not None else None
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is not None and session.get("generation") != (user.session_generation or 0):
+        # a cookie from before a logout (copied, stolen): it ended on the server
+        session.clear()
+        user = None
+    g.user = user
+
+
+def _sign_in(user: User) -> None:
+    """A fresh session for ``user`` (keeping only the language choice)."""
+    lang = session.get("lang")
+    session.clear()
+    session["user_id"] = user.id
+    session["generation"] = user.session_generation or 0
+    if lang:
+        session["lang"] = lang
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -124,11 +139,7 @@ def login():
             form.password.errors.append(_("Email or password is not right."))
         else:
             throttle().login_succeeded(account)
-            lang = session.get("lang")
-            session.clear()
-            session["user_id"] = user.id
-            if lang:
-                session["lang"] = lang
+            _sign_in(user)
             default = url_for("admin.queue") if user.is_admin else url_for("student.dashboard")
             return redirect(safe_next(request.args.get("next"), default))
     return render_template("auth/login.html", form=form)
@@ -138,6 +149,10 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit():
+        if g.user is not None:
+            # every session of this account ends, copies of the cookie included
+            g.user.session_generation = (g.user.session_generation or 0) + 1
+            db.session.commit()
         lang = session.get("lang")
         session.clear()
         if lang:
