@@ -88,3 +88,14 @@ def test_emulator_pages_refuse_framing(emulator):
         response = requests.get(f"{emulator.url}{path}", timeout=10)
         assert response.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_extension_warns_when_any_host_header_is_believed(make_app, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="flask_orcid")
+    make_app(TESTING=False)
+    assert "Neither SERVER_NAME nor TRUSTED_HOSTS is set" in caplog.text
+    caplog.clear()
+    make_app(TESTING=False, TRUSTED_HOSTS=["theses.example.edu"])
+    assert "TRUSTED_HOSTS" not in caplog.text
