@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_forged_webhook_calls_schedule_nothing(served_app, emulator, connect, fo
 
 
 def _all_rows(path: Path) -> str:
-    with sqlite3.connect(path) as con:
+    with closing(sqlite3.connect(path)) as con:
         tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         return repr([(t, con.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables])
 

@@ -99,3 +99,19 @@ def test_extension_warns_when_any_host_header_is_believed(make_app, caplog):
     caplog.clear()
     make_app(TESTING=False, TRUSTED_HOSTS=["theses.example.edu"])
     assert "TRUSTED_HOSTS" not in caplog.text
+
+
+def test_an_older_database_gets_the_session_column(make_repo, tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "old.sqlite"
+    with closing(sqlite3.connect(path)) as con:
+        con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(254), "
+                    "password_hash VARCHAR(256), given_names VARCHAR(150), "
+                    "family_name VARCHAR(150), is_admin BOOLEAN, locale VARCHAR(8), "
+                    "created_at DATETIME)")
+    make_repo(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with closing(sqlite3.connect(path)) as con:
+        columns = {row[1] for row in con.execute("PRAGMA table_info(users)")}
+    assert "session_generation" in columns
