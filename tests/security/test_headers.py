@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.test_example_workflow import accept, submit_thesis, theses
+
 CARBERRY = "josiah@example.edu"
 
 
@@ -54,8 +56,6 @@ INLINE = re.compile(r"<script(?![^>]*type=\"application/ld\+json\")[^>]*>\s*\S|\
 
 
 def test_no_inline_script_style_or_handlers_on_any_page(repo, make_person):
-    from tests.test_example_workflow import accept, submit_thesis, theses
-
     student = make_person(repo)
     submit_thesis(student)
     [thesis] = theses(repo)

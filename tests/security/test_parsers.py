@@ -11,6 +11,8 @@ from flask_orcid.emulator import parsing as emulator_parsing
 from flask_orcid.emulator.rules import ApiError
 from flask_orcid.protocol.xmlsafe import parse_xml
 
+from ..plugins.app import orcid
+
 WORK_NS = 'xmlns:work="http://www.orcid.org/ns/work"'
 
 
@@ -72,8 +74,6 @@ def test_emulator_json_reader_refuses_deep_nesting():
 
 def test_emulator_api_refuses_xxe_and_deep_json_over_http(app, client, connect, make_user,
                                                          login, emulator, secret_path):
-    from ..plugins.app import orcid
-
     login(client, make_user(app, email="j@example.edu"))
     assert connect(client, "josiah@example.edu").status_code == 302
     with app.app_context():

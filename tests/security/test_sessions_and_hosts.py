@@ -3,10 +3,14 @@ an emulator that refuses cross-origin control requests and framing."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import stat
+from contextlib import closing
 from pathlib import Path
 
 import requests
+from flask import url_for
 
 from ..plugins.example import csrf_token
 
@@ -61,8 +65,6 @@ def test_server_name_replaces_the_host_list(make_repo):
     app = make_repo(SERVER_NAME="etd.example.edu")
     assert app.config.get("TRUSTED_HOSTS") is None
     with app.test_request_context("/"):
-        from flask import url_for
-
         assert url_for("index", _external=True) == "http://etd.example.edu/"
 
 
@@ -91,8 +93,6 @@ def test_emulator_pages_refuse_framing(emulator):
 
 
 def test_extension_warns_when_any_host_header_is_believed(make_app, caplog):
-    import logging
-
     caplog.set_level(logging.WARNING, logger="flask_orcid")
     make_app(TESTING=False)
     assert "Neither SERVER_NAME nor TRUSTED_HOSTS is set" in caplog.text
@@ -102,9 +102,6 @@ def test_extension_warns_when_any_host_header_is_believed(make_app, caplog):
 
 
 def test_an_older_database_gets_the_session_column(make_repo, tmp_path):
-    import sqlite3
-    from contextlib import closing
-
     path = tmp_path / "old.sqlite"
     with closing(sqlite3.connect(path)) as con:
         con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(254), "
