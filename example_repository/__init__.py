@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_orcid.config import endpoints
@@ -27,6 +28,7 @@ from . import (
     orcid_hooks,  # noqa: F401 (registers the signin handler on import)
     public,
     student,
+    throttle,
 )
 from . import config as repo_config
 from . import db as db_module
@@ -72,7 +74,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = int(
             (float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024
         )
-    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    # Only the site's own user may read the uploads and the database (theses under embargo,
+    # password hashes, encrypted ORCID tokens).
+    _private_dir(Path(app.config["UPLOAD_FOLDER"]))
+    if app.config.get("TRUSTED_HOSTS") is None and not app.config.get("SERVER_NAME"):
+        # Absolute URLs (the ORCID redirect URI, the landing page's metadata) are built from
+        # the Host header: only hosts the site answers to are accepted (a 400 otherwise).
+        app.config["TRUSTED_HOSTS"] = [
+            host.strip() for host in str(app.config["REPOSITORY_TRUSTED_HOSTS"]).split(",")
+            if host.strip()
+        ]
     if app.config["REPOSITORY_BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
@@ -82,6 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     db_module.init_app(app)
+    throttle.init_app(app)
 
     orcid.init_app(app)
     app.register_blueprint(auth.bp)
@@ -94,16 +106,56 @@ def create_app(test_config: dict | None = None) -> Flask:
     _template_helpers(app)
     _error_pages(app)
 
-    @app.after_request
-    def security_headers(response):  # noqa: ANN001, ANN202
-        # uploaded PDFs are served as PDFs only; no page of the repository is framed elsewhere
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    app.after_request(security_headers)
 
     with app.app_context():
+        _private_database(db_module.db.engine.url)
         db_module.db.create_all()
+        db_module.add_missing_columns()
+        _private_database(db_module.db.engine.url)
     return app
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def _private_database(url: Any) -> None:
+    """A SQLite database file readable by its owner only (SQLite gives its journal files the
+    database's permissions)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    database = Path(url.database)
+    if not database.exists():  # created empty and private before SQLite writes to it
+        database.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(database, 0o600)
+
+
+#: No inline script or style (the JSON-LD block is data, which CSP does not run), no framing,
+#: forms post to this site only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+#: Blueprints whose pages show a person's data (and pages of anyone signed in): never cached.
+PRIVATE_BLUEPRINTS = frozenset({"auth", "student", "admin"})
+
+
+def security_headers(response: Response) -> Response:
+    """Headers of every response. flask-orcid's own pages already set theirs (no-referrer on
+    the OAuth pages, no-store), which setdefault keeps."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    # uploaded PDFs are served as PDFs only; no page of the repository is framed elsewhere
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if request.blueprint in PRIVATE_BLUEPRINTS or g.get("user") is not None:
+        headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _template_helpers(app: Flask) -> None:
@@ -128,9 +180,14 @@ def _template_helpers(app: Flask) -> None:
 
 def _error_pages(app: Flask) -> None:
     """The site's own pages for the errors a visitor can meet, in their language."""
+
     def page(error: HTTPException):
         if type(error).__module__.startswith("flask_orcid"):
             return error  # flask-orcid's own explanatory pages (orcid/error.html) stay
+        if isinstance(error, SecurityError):
+            # a Host header outside TRUSTED_HOSTS: no URL can be built, so no page layout
+            return Response(_("This site does not answer to this host name."), 400,
+                            mimetype="text/plain")
         code = error.code or 500
         titles = {
             400: _("This request could not be understood"),
@@ -138,6 +195,7 @@ def _error_pages(app: Flask) -> None:
             404: _("Page not found"),
             410: _("Gone"),
             413: _("File too large"),
+            429: _("Too many attempts"),
         }
         messages = {
             400: _("A link may be broken, or a form may have expired. Nothing was changed. Go "
@@ -147,8 +205,10 @@ def _error_pages(app: Flask) -> None:
             410: _("This item was withdrawn."),
             413: _("The upload is larger than %(mb)s MB. Nothing was saved; please go back and "
                    "choose a smaller PDF.", mb=f"{float(app.config['REPOSITORY_MAX_PDF_MB']):g}"),
+            429: _("There were too many attempts for this account or from your network. Wait a "
+                   "few minutes, then try again."),
         }
         return render_template("error.html", title=titles[code], message=messages[code]), code
 
-    for code in (400, 403, 404, 410, 413):
+    for code in (400, 403, 404, 410, 413, 429):
         app.register_error_handler(code, page)

@@ -37,6 +37,16 @@ DEFAULTS: dict[str, object] = {
     # Behind a reverse proxy (nginx, a PaaS router) that terminates HTTPS: trust its
     # X-Forwarded-Proto/Host so the ORCID redirect URI is built as https://your.host/...
     "REPOSITORY_BEHIND_PROXY": False,
+    # The host names this site answers to (comma-separated; Flask's TRUSTED_HOSTS). Absolute
+    # URLs are built from the Host header, so a request for any other host is refused. Set it
+    # to your site's name (or set SERVER_NAME) when deploying.
+    "REPOSITORY_TRUSTED_HOSTS": "localhost,127.0.0.1",
+    # Login and registration throttling (example_repository/throttle.py). memory:// counts in
+    # this process only (make demo); several processes share e.g. redis://127.0.0.1:6379.
+    "REPOSITORY_RATELIMIT_STORAGE_URI": "memory://",
+    "REPOSITORY_LOGIN_LIMITS_PER_ACCOUNT": "5/minute;20/hour",
+    "REPOSITORY_LOGIN_LIMITS_PER_ADDRESS": "20/minute;100/hour",
+    "REPOSITORY_REGISTER_LIMITS_PER_ADDRESS": "10/minute;30/hour",
     "LANGUAGES": ["en", "es"],
     "BABEL_DEFAULT_LOCALE": "en",
     "WTF_CSRF_TIME_LIMIT": None,
@@ -46,7 +56,7 @@ DEFAULTS: dict[str, object] = {
 
 _REPOSITORY_PREFIXES = ("REPOSITORY_", "ORCID_")
 _PLAIN_KEYS = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "UPLOAD_FOLDER", "PREFERRED_URL_SCHEME",
-               "SESSION_COOKIE_SECURE")
+               "SESSION_COOKIE_SECURE", "SERVER_NAME")
 
 
 def _cast(value: str, like: object) -> object:

@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     instance = Path(os.environ.get("REPOSITORY_INSTANCE_PATH") or ROOT / "instance")
-    instance.mkdir(parents=True, exist_ok=True)
-    (instance / "uploads").mkdir(exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (instance / "uploads").mkdir(mode=0o700, exist_ok=True)
     repo_db = instance / "repository.sqlite"
     emulator_db = instance / "emulator.sqlite"
     if args.fresh:

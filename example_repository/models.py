@@ -27,6 +27,8 @@ class User(db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: bumped by every logout: a session cookie made before it (a copy) no longer signs in
+    session_generation: Mapped[int] = mapped_column(default=0)
 
     theses: Mapped[list[Thesis]] = relationship(
         back_populates="author", order_by="Thesis.id.desc()"

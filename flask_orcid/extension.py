@@ -123,6 +123,12 @@ class ORCID:
                 "ORCID_SCOPES is empty; set it to e.g. '/authenticate /read-limited "
                 "/activities/update'."
             )
+        if not (cfg.get("SERVER_NAME") or cfg.get("TRUSTED_HOSTS") or app.debug or app.testing):
+            log.warning(
+                "Neither SERVER_NAME nor TRUSTED_HOSTS is set: the ORCID redirect URI is built "
+                "from whatever Host header a request carries. Set one of them to your site's "
+                "host name."
+            )
         cipher, derived = cipher_from_config(cfg)
         if derived and not (app.debug or app.testing):
             log.warning(

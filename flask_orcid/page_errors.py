@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, render_template, url_for
+from flask import Response, current_app, render_template, session, url_for
 from werkzeug.exceptions import (
     BadGateway,
     BadRequest,
@@ -29,7 +29,11 @@ __all__ = [
     "ORCIDUnavailableError",
     "SignInRequiredError",
     "StateError",
+    "keep_problem",
+    "take_problem",
 ]
+
+_PROBLEM = "_orcid_problem"
 
 
 class ORCIDPageError(HTTPException):
@@ -123,3 +127,31 @@ class SignInRequiredError(ORCIDPageError, Unauthorized):
         # name the one the site uses: its own sign-in page and session cookie.
         response.headers["WWW-Authenticate"] = "Session"
         return response
+
+
+def keep_problem(error: ORCIDPageError) -> None:
+    """Keep ``error`` in the session, to show after a redirect to a clean URL."""
+    session[_PROBLEM] = {
+        "kind": type(error).__name__,
+        "message": error.description,
+        "next": error.next_url,
+        "retry": error.retry,
+        "detail": error.detail,
+    }
+
+
+def take_problem() -> ORCIDPageError | None:
+    """The error :func:`keep_problem` kept (once), or None."""
+    kept = session.pop(_PROBLEM, None)
+    if not isinstance(kept, dict):
+        return None
+    kind = _KINDS.get(kept.get("kind"), ORCIDPageError)
+    return kind(kept.get("message"), next_url=kept.get("next"), retry=bool(kept.get("retry")),
+                detail=kept.get("detail"))
+
+
+_KINDS: dict[Any, type[ORCIDPageError]] = {
+    cls.__name__: cls
+    for cls in (StateError, CSRFError, ORCIDRefusedError, AlreadyLinkedError,
+                ORCIDUnavailableError, ORCIDBadResponseError, SignInRequiredError)
+}

@@ -27,7 +27,7 @@ from .i18n import lazy_gettext as _l
 from .i18n import ngettext
 from .page_errors import SignInRequiredError
 from .protocol.identifiers import is_valid_orcid_id, orcid_uri
-from .safety import check_csrf
+from .safety import check_csrf, private_page_headers
 from .state import get_state
 from .sync import models as m
 from .sync import outbox as ob
@@ -37,6 +37,7 @@ from .sync.reconcile import request_sync
 log = logging.getLogger(__name__)
 
 bp = Blueprint("orcid_outbox", __name__, template_folder="templates")
+bp.after_request(private_page_headers)
 
 #: What the researcher reads for each state.
 STATE_LABELS = {

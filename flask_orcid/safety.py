@@ -7,12 +7,19 @@ import unicodedata
 from urllib.parse import unquote, urlsplit
 
 from authlib.common.security import generate_token
-from flask import request, session
+from flask import Response, request, session
 
 from .i18n import gettext as _
 from .page_errors import CSRFError
 
-__all__ = ["MAX_NEXT_LENGTH", "check_csrf", "csrf_token", "loggable", "safe_next"]
+__all__ = [
+    "MAX_NEXT_LENGTH",
+    "check_csrf",
+    "csrf_token",
+    "loggable",
+    "private_page_headers",
+    "safe_next",
+]
 
 #: the longest ``next`` followed (a same-site path with its query)
 MAX_NEXT_LENGTH = 1024
@@ -89,3 +96,20 @@ def check_csrf() -> None:
               "Nothing was changed. Reload the page and try again."),
             retry=False,
         )
+
+
+def private_page_headers(response: Response) -> Response:
+    """Headers of every page of the extension (its blueprints' ``after_request``).
+
+    The OAuth pages carry a code and a state in their URL, and the others show a person's
+    connection: never sent as a Referer, never cached, never sniffed, never framed. A host's
+    own policy (set before, or after with plain assignment) wins.
+    """
+    headers = response.headers
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if not (request.endpoint or "").endswith(".static"):
+        headers.setdefault("Cache-Control", "no-store")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    return response

@@ -21,8 +21,15 @@ from werkzeug.wrappers import Response
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .oauth_state import orcid_lang, remember_state, take_state
-from .page_errors import ORCIDRefusedError, SignInRequiredError, StateError
-from .safety import check_csrf, loggable, safe_next
+from .page_errors import (
+    ORCIDPageError,
+    ORCIDRefusedError,
+    SignInRequiredError,
+    StateError,
+    keep_problem,
+    take_problem,
+)
+from .safety import check_csrf, loggable, private_page_headers, safe_next
 from .signals import orcid_denied, orcid_disconnected
 from .signin import complete_signin, exchange_and_verify
 from .state import current_flask_app, get_state
@@ -39,6 +46,7 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+bp.after_request(private_page_headers)
 
 #: What each scope lets this site do, in plain words (API-FACTS §3).
 SCOPE_DESCRIPTIONS = {
@@ -131,7 +139,27 @@ def connect() -> Response:
 
 @bp.get("/callback")
 def callback() -> Any:
-    """ORCID's redirect back: denial, error, or a code to exchange for tokens."""
+    """ORCID's redirect back: denial, error, or a code to exchange for tokens.
+
+    Whatever happens, a callback that carried a code ends in a redirect to a URL without it
+    (success: ``next``; failure: this URL, bare, showing the explanation kept in the
+    session), so the code stays in no address bar, history or Referer, and a web server's
+    access log holds it only for the one request that spent or refused it.
+    """
+    if not request.args:
+        problem = take_problem()
+        if problem is not None:
+            raise problem
+    try:
+        return _callback()
+    except ORCIDPageError as exc:
+        if "code" not in request.args:
+            raise
+        keep_problem(exc)
+        return redirect(url_for("orcid.callback"))
+
+
+def _callback() -> Any:
     ext = _ext()
     error = request.args.get("error")
     if error is not None:

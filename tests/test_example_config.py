@@ -55,7 +55,7 @@ def test_sandbox_app_sends_students_to_the_sandbox(make_repo, make_person):
 
 
 def test_behind_a_proxy_the_orcid_redirect_uri_is_https(make_repo, make_person):
-    repo = make_repo(REPOSITORY_BEHIND_PROXY=True)
+    repo = make_repo(REPOSITORY_BEHIND_PROXY=True, REPOSITORY_TRUSTED_HOSTS="localhost,etd.example.edu")
     student = make_person(repo)
     response = student.client.get("/orcid/connect", headers={
         "X-Forwarded-Proto": "https", "X-Forwarded-Host": "etd.example.edu"})

@@ -295,7 +295,7 @@ def test_error_pages_are_spanish(
     app = make_app(**OFFLINE)
     client = app.test_client()
     login(client, make_user(app, email="m@example.edu"))
-    en, es = both(client, method, url)
+    en, es = both(client, method, url, follow_redirects=True)
     assert en.status_code == es.status_code == status
     page = es.get_data(as_text=True)
     assert spanish in page and '<html lang="es">' in page

@@ -311,7 +311,7 @@ def test_openid_id_token_is_verified(make_app, make_user, login, authorize, emul
             entry["nonce"] = "not-the-nonce-sent"
         sess["_orcid_states"] = states
     emulator.reset_requests()
-    response = other.get(callback)
+    response = other.get(callback, follow_redirects=True)
     assert response.status_code == 400
     assert "did not check out" in response.get_data(as_text=True)
     assert emulator.requests()["log"][0]["path"] == "/oauth/token"

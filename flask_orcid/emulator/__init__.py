@@ -16,7 +16,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from . import api, authorize, control, faults, tokens, webhooks
@@ -67,7 +67,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     _install_errors(app)
     app.add_url_rule("/", "index", _index)
+    app.after_request(_no_framing)
     return app
+
+
+def _no_framing(response: Response) -> Response:
+    """ORCID's sign-in and consent screens are never shown inside another site's frame
+    (clickjacking the "Authorize" button)."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def _configure(app: Flask, config: dict[str, Any] | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
@@ -20,6 +21,26 @@ from .state import AFFILIATION_SECTIONS, SECTIONS, Fault, Item
 
 bp = Blueprint("control", __name__)
 console_bp = Blueprint("console", __name__)
+
+
+def same_origin_only() -> None:
+    """Refuse a state-changing request a browser sent from another origin (a page on any
+    site, the repository on another port included, could otherwise reset or fault the
+    emulator). Tools that send no Origin (tests, curl) are served."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("Origin")
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if origin is not None:
+        parts = urlsplit(origin)
+        if origin == "null" or parts.netloc != request.host or parts.scheme != request.scheme:
+            abort(403, "Cross-origin requests to the emulator's control API are refused.")
+    elif fetch_site not in (None, "same-origin", "none"):
+        abort(403, "Cross-origin requests to the emulator's control API are refused.")
+
+
+bp.before_request(same_origin_only)
+console_bp.before_request(same_origin_only)
 
 
 def _fuzzy(date: dict[str, Any] | None) -> str | None:

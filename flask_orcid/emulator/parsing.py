@@ -89,7 +89,7 @@ def parse_xml(body: bytes) -> etree._Element:
 def parse_json(body: bytes) -> Any:
     try:
         return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ApiError(400, 9001, f"400 Bad Request: Invalid JSON: {exc}",
                        "The request body is not valid JSON.") from None
 

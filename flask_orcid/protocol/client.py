@@ -16,6 +16,7 @@ The names tests and callers import from here (``CallInfo``, ``BulkResult``, ``re
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +80,30 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class RedactWebhookCallbacks(logging.Filter):
+    """ORCID's webhook API takes our callback URL, with its HMAC, as a path segment, and
+    urllib3 logs every request line at DEBUG: the segment is replaced by ``[callback]``."""
+
+    _SEGMENT = re.compile(r"(/webhook/)[^\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "/webhook/" in record.msg:
+            record.msg = self._SEGMENT.sub(r"\1[callback]", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._SEGMENT.sub(r"\1[callback]", arg)
+                if isinstance(arg, str) and "/webhook/" in arg else arg
+                for arg in record.args
+            )
+        return True
+
+
+_REDACT_WEBHOOKS = RedactWebhookCallbacks()
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
+    if _REDACT_WEBHOOKS not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_REDACT_WEBHOOKS)
 
 
 class ORCIDClient(Transport):

@@ -29,6 +29,11 @@ def register(page, base: str, given: str, family: str, email: str, password: str
     page.fill("#password", password)
     page.fill("#confirm", password)
     page.click("#submit")
+    # registration never says whether the address had an account: then log in
+    page.wait_for_url("**/account/login**")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#submit")
 
 
 def sign_in_at_emulator(page, emulator, password: str) -> None:

@@ -7,7 +7,8 @@ the whole ORCID connect flow against the emulator.
 - ``authorize(client, researcher, approve=True, next=None)``: ``/orcid/connect`` → the emulator's
   sign-in and consent forms → the callback URL (path + query) ORCID would send the browser to.
 - ``connect(client, researcher, approve=True, next=None)``: the same, then ``GET`` the callback;
-  returns the final response.
+  returns the final response (a refused callback's explanation, shown at the bare callback URL
+  it redirects to, or the success redirect).
 
 The host app: ``User`` rows in ``test_users``; the current user is ``session["user_id"]``; a
 successful ORCID sign-in with nobody signed in creates a user and logs them in.
@@ -196,6 +197,10 @@ def connect(authorize: Callable[..., str]) -> Callable[..., Any]:
     """The whole flow: connect → emulator sign-in and consent → callback; the final response."""
 
     def do_connect(client: Any, researcher: Any, approve: bool = True, next: str | None = None):
-        return client.get(authorize(client, researcher, approve=approve, next=next))
+        response = client.get(authorize(client, researcher, approve=approve, next=next))
+        if response.status_code == 302 and response.headers["Location"] == "/orcid/callback":
+            # a refused callback shows its explanation at the bare URL, without the code
+            response = client.get("/orcid/callback")
+        return response
 
     return do_connect

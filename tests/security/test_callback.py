@@ -76,3 +76,28 @@ def test_loggable_strips_control_characters():
     assert loggable("a\r\nb\x1b[31m\u2028c") == "a??b?[31m?c"
     assert loggable(None) == ""
     assert len(loggable("x" * 1000, 50)) == 50
+
+
+def test_a_refused_code_leaves_the_address_bar(app, client, caplog):
+    """Finding 9: a callback carrying a code always ends in a redirect to a URL without it;
+    the explanation is shown there, once."""
+    state = _state(client)
+    response = client.get(f"/orcid/callback?code=Zz9Yy8&state=not-{state}")
+    assert response.status_code == 302 and response.headers["Location"] == "/orcid/callback"
+    page = client.get("/orcid/callback")
+    assert page.status_code == 400
+    assert "does not match a sign-in started in this browser" in page.get_data(as_text=True)
+    assert "Zz9Yy8" not in page.get_data(as_text=True)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    # shown once: the bare URL again is the plain "which sign-in?" refusal
+    again = client.get("/orcid/callback")
+    assert again.status_code == 400
+    assert "did not say which sign-in" in again.get_data(as_text=True)
+
+
+def test_a_successful_callback_redirects_without_the_code(app, client, authorize, make_user,
+                                                          login):
+    login(client, make_user(app, email="j@example.edu"))
+    callback = authorize(client, "josiah@example.edu", next="/deposit")
+    response = client.get(callback)
+    assert response.status_code == 302 and "code=" not in response.headers["Location"]

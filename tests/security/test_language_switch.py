@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from example_repository.db import db
+from example_repository.models import User
+
 from ..plugins.example import csrf_token
 
 
 def _locale(app, email):
-    from example_repository.db import db
-    from example_repository.models import User
-
     with app.app_context():
         return db.session.scalar(db.select(User.locale).filter_by(email=email))
 

@@ -39,7 +39,7 @@ def test_missing_state_is_refused_and_nothing_is_stored(app, client, authorize, 
     callback = authorize(client, CARBERRY)
     without_state = re.sub(r"([?&])state=[^&]*&?", r"\1", callback)
     emulator.reset_requests()
-    response = client.get(without_state)
+    response = client.get(without_state, follow_redirects=True)
     assert response.status_code == 400
     assert "did not say which sign-in" in _page(response)
     assert 'href="/orcid/connect"' in _page(response)  # start again
@@ -51,7 +51,7 @@ def test_forged_state_is_refused(app, client, authorize, emulator):
     callback = authorize(client, CARBERRY)
     forged = re.sub(r"state=[^&]*", "state=forged-by-someone-else", callback)
     emulator.reset_requests()
-    response = client.get(forged)
+    response = client.get(forged, follow_redirects=True)
     assert response.status_code == 400
     assert "does not match a sign-in started in this browser" in _page(response)
     assert _accounts(app) == []
@@ -61,7 +61,7 @@ def test_forged_state_is_refused(app, client, authorize, emulator):
 def test_state_from_another_browser_is_refused(app, authorize):
     victim, attacker = app.test_client(), app.test_client()
     callback = authorize(attacker, CARBERRY)  # login CSRF: attacker's code in victim's browser
-    response = victim.get(callback)
+    response = victim.get(callback, follow_redirects=True)
     assert response.status_code == 400
     assert _accounts(app) == []
 
@@ -87,7 +87,7 @@ def test_replayed_callback_of_another_user_is_refused(app, client, authorize, ma
     stored = _accounts(app)
     other = app.test_client()
     login(other, make_user(app, email="k@example.edu"))
-    replay = other.get(callback)
+    replay = other.get(callback, follow_redirects=True)
     assert replay.status_code == 400
     assert "already used" in _page(replay)
     assert _accounts(app) == stored
@@ -100,7 +100,7 @@ def test_expired_state_is_refused(app, client, authorize):
         for entry in states.values():
             entry["t"] -= 3600
         sess["_orcid_states"] = states
-    response = client.get(callback)
+    response = client.get(callback, follow_redirects=True)
     assert response.status_code == 400
     assert "has expired" in _page(response)
     assert 'href="/orcid/connect?next=/deposit"' in _page(response)
@@ -123,7 +123,7 @@ def test_replayed_authorization_code_is_refused(app, authorize, make_user, login
     assert victim.get(callback).status_code == 302
     # the attacker got hold of the code (logs, Referer) and replays it with their own state
     state = _state_of(attacker.get("/orcid/connect").headers["Location"])
-    response = attacker.get(f"/orcid/callback?code={code}&state={state}")
+    response = attacker.get(f"/orcid/callback?code={code}&state={state}", follow_redirects=True)
     assert response.status_code == 400
     assert code not in _page(response)
     with app.app_context():
@@ -260,7 +260,7 @@ def test_orcid_unreachable_during_callback(make_app, make_user, login):
     client = app.test_client()
     login(client, make_user(app, email="j@example.edu"))
     state = _state_of(client.get("/orcid/connect?next=/deposit").headers["Location"])
-    response = client.get(f"/orcid/callback?code=Ab12Cd&state={state}")
+    response = client.get(f"/orcid/callback?code=Ab12Cd&state={state}", follow_redirects=True)
     assert response.status_code == 503
     page = _page(response)
     assert "could not reach ORCID" in page and "Nothing was stored" in page
@@ -272,7 +272,7 @@ def test_orcid_unreachable_during_callback(make_app, make_user, login):
 def test_orcid_failing_during_callback_stores_nothing(app, client, authorize, emulator):
     callback = authorize(client, CARBERRY)
     emulator.fault(method="POST", path="^/oauth/token$", action="status", status=500, count=10)
-    response = client.get(callback)
+    response = client.get(callback, follow_redirects=True)
     assert response.status_code == 503
     assert _accounts(app) == []
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
+from example_repository import auth
 from flask_orcid.safety import safe_next
 
 EVIL = [
@@ -64,8 +65,6 @@ def test_same_site_next_is_kept(value):
 
 
 def test_sample_repository_uses_the_one_helper():
-    from example_repository import auth
-
     assert auth.safe_next("/%09/evil.example", "/home") == "/home"
     assert auth.safe_next("/student/", "/home") == "/student/"
 

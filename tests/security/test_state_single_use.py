@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
 
 from flask_orcid.sync import oauth_states
+from tests.outbox_support import NO_POSTGRES, POSTGRES_URL
 
 from ..plugins.app import db, orcid
 
@@ -43,12 +47,12 @@ def test_replay_with_the_earlier_cookie_before_success_is_refused(app, client, a
     callback = authorize(client, CARBERRY)
     earlier = _cookie(client)
     emulator.fault(method="POST", path="^/oauth/token$", action="status", status=500, count=10)
-    assert client.get(callback).status_code == 503  # spent, but nothing stored
+    assert client.get(callback, follow_redirects=True).status_code == 503  # nothing stored
     emulator.clear_faults()
     again = app.test_client()
     again.set_cookie("session", earlier)
     emulator.reset_requests()
-    response = again.get(callback)
+    response = again.get(callback, follow_redirects=True)
     assert response.status_code == 400
     assert "already used" in response.get_data(as_text=True)
     assert emulator.requests()["count"] == 0
@@ -84,3 +88,36 @@ def test_the_state_itself_is_not_stored(app, client):
     with app.app_context():
         rows = [tuple(r) for r in db.session.execute(text("SELECT * FROM orcid_oauth_states"))]
     assert len(rows) == 1 and state not in repr(rows)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason=NO_POSTGRES)
+def test_consume_is_atomic_on_postgres(make_app, emulator):
+    schema = f"states_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        app = make_app(SQLALCHEMY_DATABASE_URI=POSTGRES_URL, SQLALCHEMY_ENGINE_OPTIONS={
+            "connect_args": {"options": f"-csearch_path={schema}"}})
+        with app.app_context():
+            db.create_all()
+            oauth_states.record(db.session, orcid.models, "pg-1", None)
+        barrier = threading.Barrier(8)
+        wins: list[bool] = []
+
+        def spend() -> None:
+            with app.app_context():
+                barrier.wait()
+                wins.append(oauth_states.consume(db.session, orcid.models, "pg-1"))
+                db.session.remove()
+
+        threads = [threading.Thread(target=spend) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(wins) == [False] * 7 + [True]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
