@@ -23,7 +23,7 @@ from .errors import ConfigurationError, ORCIDError
 from .i18n import LOCALES
 from .protocol.client import ORCIDClient
 from .protocol.records import Record
-from .safety import csrf_token
+from .safety import csrf_field_name, csrf_token
 from .signals import orcid_connected
 from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
 from .sync import connections
@@ -91,6 +91,7 @@ class ORCID:
         self._setup_babel(app)
         display.register_jinja(app)
         app.jinja_env.globals["orcid_csrf_token"] = csrf_token
+        app.jinja_env.globals["orcid_csrf_field"] = csrf_field_name
         app.jinja_env.globals["orcid_outbox_items"] = self._items_for_template
         prefix = app.config["ORCID_URL_PREFIX"] or None
         app.register_blueprint(bp, url_prefix=prefix)

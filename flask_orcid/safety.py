@@ -1,4 +1,9 @@
-"""Same-site redirects and the CSRF token of the extension's own forms."""
+"""Same-site redirects and the CSRF token of the extension's own forms.
+
+One token mechanism per app: when the host runs Flask-WTF's ``CSRFProtect``
+(``app.extensions["csrf"]``), the extension's forms carry Flask-WTF's token and its check is
+Flask-WTF's; otherwise the extension keeps its own per-session token.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,12 @@ import unicodedata
 from urllib.parse import unquote, urlsplit
 
 from authlib.common.security import generate_token
-from flask import Response, request, session
+from flask import Response, current_app, g, request, session
+
+try:  # Flask-WTF is the host's choice, not a dependency of the extension
+    from flask_wtf import csrf as wtf_csrf
+except ImportError:  # pragma: no cover - only hosts without Flask-WTF
+    wtf_csrf = None
 
 from .i18n import gettext as _
 from .page_errors import CSRFError
@@ -15,7 +25,9 @@ from .page_errors import CSRFError
 __all__ = [
     "MAX_NEXT_LENGTH",
     "check_csrf",
+    "csrf_field_name",
     "csrf_token",
+    "host_csrf",
     "loggable",
     "private_page_headers",
     "safe_next",
@@ -76,26 +88,76 @@ def loggable(value: object, limit: int = 200) -> str:
 _CONTROL = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
+def host_csrf() -> bool:
+    """Does the host run Flask-WTF's ``CSRFProtect``? Then its token is the one token."""
+    return wtf_csrf is not None and current_app.extensions.get("csrf") is not None
+
+
+def csrf_field_name() -> str:
+    """The name of the token field of the extension's forms (Flask-WTF's, when it checks)."""
+    if host_csrf():
+        return str(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    return "csrf_token"
+
+
 def csrf_token() -> str:
-    """This session's CSRF token for the blueprint's forms (Jinja global ``orcid_csrf_token``)."""
+    """The CSRF token for the blueprint's forms (Jinja global ``orcid_csrf_token``):
+    Flask-WTF's when the host runs ``CSRFProtect``, else this session's own."""
+    if host_csrf():
+        return str(wtf_csrf.generate_csrf())
     token = session.get(_CSRF)
     if not token:
         token = session[_CSRF] = generate_token(40)
-    return token
+    return str(token)
+
+
+def _refuse() -> CSRFError:
+    return CSRFError(
+        _("The form did not come from this site's page, or your session has ended. "
+          "Nothing was changed. Reload the page and try again."),
+        retry=False,
+    )
 
 
 def check_csrf() -> None:
-    """Refuse a POST that does not carry this session's CSRF token."""
+    """Refuse a POST that does not carry this session's CSRF token.
+
+    With ``CSRFProtect`` on the host, Flask-WTF's check decides: the request already passed
+    it when ``g.csrf_valid`` is set; otherwise (``WTF_CSRF_CHECK_DEFAULT = False``) the token
+    is validated here with Flask-WTF's own function.
+    """
+    if host_csrf():
+        if g.get("csrf_valid"):
+            return
+        try:
+            wtf_csrf.validate_csrf(request.form.get(csrf_field_name()))
+        except wtf_csrf.ValidationError:
+            raise _refuse() from None
+        return
     expected = session.get(_CSRF)
     sent = request.form.get("csrf_token", "")
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(
         expected.encode(), sent.encode()
     ):
-        raise CSRFError(
-            _("The form did not come from this site's page, or your session has ended. "
-              "Nothing was changed. Reload the page and try again."),
-            retry=False,
-        )
+        raise _refuse()
+
+
+#: the pages whose URL may carry an authorization code or lead to ORCID: never a Referer
+_OAUTH_ENDPOINTS = frozenset({"orcid.connect", "orcid.callback"})
+
+
+def _referrer_policy() -> str:
+    """``no-referrer``, except where Flask-WTF needs a Referer to accept the page's forms.
+
+    ``CSRFProtect`` refuses an HTTPS POST without a same-origin Referer
+    (``WTF_CSRF_SSL_STRICT``), and a page sent with ``no-referrer`` makes the browser send
+    none: the forms of the connection, items and admin pages would all fail. ``same-origin``
+    sends the Referer to this site only, never to ORCID or anyone else.
+    """
+    if (request.endpoint not in _OAUTH_ENDPOINTS and host_csrf()
+            and current_app.config.get("WTF_CSRF_SSL_STRICT", True)):
+        return "same-origin"
+    return "no-referrer"
 
 
 def private_page_headers(response: Response) -> Response:
@@ -106,7 +168,7 @@ def private_page_headers(response: Response) -> Response:
     own policy (set before, or after with plain assignment) wins.
     """
     headers = response.headers
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Referrer-Policy", _referrer_policy())
     if not (request.endpoint or "").endswith(".static"):
         headers.setdefault("Cache-Control", "no-store")
     headers.setdefault("X-Content-Type-Options", "nosniff")
