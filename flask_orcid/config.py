@@ -21,6 +21,12 @@ DEFAULTS: dict[str, object] = {
     "ORCID_TOKEN_KEYS": None,
     "ORCID_SUPPORT_EMAIL": None,
     "ORCID_URL_PREFIX": "/orcid",
+    # hosts with Flask-Login and no current_user_loader: the attributes of current_user that
+    # prefill ORCID's sign-in screen and pick the pages' language (None: not sent)
+    "ORCID_USER_GIVEN_NAMES_ATTR": "given_names",
+    "ORCID_USER_FAMILY_NAMES_ATTR": "family_names",
+    "ORCID_USER_EMAIL_ATTR": "email",
+    "ORCID_USER_LOCALE_ATTR": "locale",
     # seconds: (connect, read)
     "ORCID_CONNECT_TIMEOUT": 5.0,
     "ORCID_READ_TIMEOUT": 30.0,

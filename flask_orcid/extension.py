@@ -33,6 +33,7 @@ from .sync.crypto import TokenCipher, cipher_from_config
 from .sync.models import ACTIVE, Models, define_models
 from .sync.record_reader import read_for_prefill
 from .sync.worker import BackgroundDelivery, Deliverer
+from .users import flask_login_user, uses_flask_login
 from .views import bp
 
 __all__ = ["ORCID", "ORCIDState", "UserInfo", "get_state", "parse_scopes"]
@@ -155,7 +156,10 @@ class ORCID:
     # -- hooks -----------------------------------------------------------------------------
 
     def current_user_loader(self, func: Callable[[], UserInfo | None]) -> Callable[[], UserInfo | None]:
-        """Register ``func() -> UserInfo | None``: who is signed in to the host site."""
+        """Register ``func() -> UserInfo | None``: who is signed in to the host site.
+
+        Hosts that use Flask-Login need none: without a loader, the signed-in user is
+        Flask-Login's ``current_user`` (:mod:`flask_orcid.users`)."""
         self._current_user_loader = func
         return func
 
@@ -183,11 +187,19 @@ class ORCID:
             return None
         data = request_data()
         if reload or not data.user_loaded:
-            user = self._current_user_loader() if self._current_user_loader else None
+            user = self._load_user()
             if user is not None and not isinstance(user, UserInfo):
                 user = UserInfo(key=str(user))
             data.user, data.user_loaded = user, True
         return data.user
+
+    def _load_user(self) -> UserInfo | str | None:
+        """The registered loader's answer; without one, Flask-Login's ``current_user``."""
+        if self._current_user_loader is not None:
+            return self._current_user_loader()
+        if uses_flask_login(current_flask_app()):
+            return flask_login_user()
+        return None
 
     def is_admin(self) -> bool:
         return bool(self._admin_checker and self._admin_checker())

@@ -28,7 +28,7 @@ def user_token(emulator, email="josiah@example.edu", password="carberry-1",
     query = urlencode({"client_id": client_id, "response_type": "code", "scope": scope,
                        "redirect_uri": CALLBACK})
     with requests.Session() as browser:
-        url = emulator.authorize(browser, f"{emulator.url}/oauth/authorize?{query}", email,
+        url = emulator.consent(browser, f"{emulator.url}/oauth/authorize?{query}", email,
                                  password)
     code = parse_qs(urlsplit(url).query)["code"][0]
     response = requests.post(f"{emulator.url}/oauth/token", timeout=10, data={

@@ -46,7 +46,7 @@ def code_from(url: str) -> str:
 def sign_in_and_get_token(emulator, email="josiah@example.edu", password="carberry-1",
                           **params) -> dict:
     with requests.Session() as browser:
-        url = emulator.authorize(browser, authorize_url(emulator, **params), email, password)
+        url = emulator.consent(browser, authorize_url(emulator, **params), email, password)
     response = exchange(emulator, code_from(url))
     assert response.status_code == 200, response.text
     return response.json()
@@ -61,7 +61,7 @@ def api_get(emulator, path: str, token: str | None) -> requests.Response:
 
 def test_authorize_returns_six_character_code_and_state(emulator):
     with requests.Session() as browser:
-        url = emulator.authorize(browser, authorize_url(emulator), "josiah@example.edu",
+        url = emulator.consent(browser, authorize_url(emulator), "josiah@example.edu",
                                  "carberry-1")
     assert url.startswith(CALLBACK + "?")
     query = parse_qs(urlsplit(url).query)
@@ -94,12 +94,12 @@ def test_sign_in_with_orcid_id_instead_of_email(emulator):
 
 def test_wrong_password_is_refused(emulator):
     with requests.Session() as browser, pytest.raises(AssertionError, match="sign-in refused"):
-        emulator.authorize(browser, authorize_url(emulator), "josiah@example.edu", "nope")
+        emulator.consent(browser, authorize_url(emulator), "josiah@example.edu", "nope")
 
 
 def test_deny_redirects_with_access_denied(emulator):
     with requests.Session() as browser:
-        url = emulator.authorize(browser, authorize_url(emulator), "josiah@example.edu",
+        url = emulator.consent(browser, authorize_url(emulator), "josiah@example.edu",
                                  "carberry-1", approve=False)
     assert url == (CALLBACK + "?error=access_denied&error_description=User%20denied%20access"
                    "&state=s-123")
@@ -108,7 +108,7 @@ def test_deny_redirects_with_access_denied(emulator):
 
 def test_code_is_single_use_and_reuse_revokes_its_tokens(emulator):
     with requests.Session() as browser:
-        code = code_from(emulator.authorize(browser, authorize_url(emulator),
+        code = code_from(emulator.consent(browser, authorize_url(emulator),
                                             "josiah@example.edu", "carberry-1"))
     first = exchange(emulator, code)
     assert first.status_code == 200
@@ -125,7 +125,7 @@ def test_code_is_single_use_and_reuse_revokes_its_tokens(emulator):
 
 def test_code_expires_after_ten_minutes(emulator):
     with requests.Session() as browser:
-        code = code_from(emulator.authorize(browser, authorize_url(emulator),
+        code = code_from(emulator.consent(browser, authorize_url(emulator),
                                             "josiah@example.edu", "carberry-1"))
     emulator.advance_clock(601)
     response = exchange(emulator, code)
@@ -136,7 +136,7 @@ def test_code_expires_after_ten_minutes(emulator):
 
 def test_code_exchange_needs_the_same_redirect_uri(emulator):
     with requests.Session() as browser:
-        code = code_from(emulator.authorize(browser, authorize_url(emulator),
+        code = code_from(emulator.consent(browser, authorize_url(emulator),
                                             "josiah@example.edu", "carberry-1"))
     assert exchange(emulator, code, redirect_uri="http://127.0.0.1:8765/other").status_code == 400
 
@@ -151,7 +151,7 @@ def test_bad_client_secret_gets_401(emulator):
 
 def test_consent_is_skipped_when_already_granted(emulator):
     with requests.Session() as browser:
-        first = emulator.authorize(browser, authorize_url(emulator), "josiah@example.edu",
+        first = emulator.consent(browser, authorize_url(emulator), "josiah@example.edu",
                                    "carberry-1")
         original = exchange(emulator, code_from(first)).json()["access_token"]
         # Signed in, same scopes: straight back to the site with a new code.
@@ -215,7 +215,7 @@ def test_registration_form_prefilled_when_show_login_false(emulator):
 
 def test_new_researcher_registers_through_the_flow(emulator):
     with requests.Session() as browser:
-        url = emulator.authorize(
+        url = emulator.consent(
             browser, authorize_url(emulator, show_login="false", email="nuevo@example.edu",
                                    given_names="Íñigo", family_names="Ruiz"),
             "nuevo@example.edu", "a-long-password")
@@ -359,7 +359,7 @@ def _field(html: str, name: str) -> str:
 
 def test_prompt_login_forces_a_new_sign_in(emulator):
     with requests.Session() as browser:
-        first = emulator.authorize(browser, authorize_url(emulator, scope="openid"),
+        first = emulator.consent(browser, authorize_url(emulator, scope="openid"),
                                    "josiah@example.edu", "carberry-1")
         assert exchange(emulator, code_from(first)).status_code == 200
         skipped = browser.get(authorize_url(emulator, scope="openid"), allow_redirects=False,

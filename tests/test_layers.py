@@ -64,6 +64,8 @@ GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
 def _layer(module: str) -> str:
     if module.startswith("flask_orcid.emulator"):
         return "emulator"
+    if module == "flask_orcid.testing":
+        return "testing"  # the pytest plugin for hosts: the emulator only, over HTTP
     if module.startswith("flask_orcid.protocol"):
         return "protocol"
     if module.startswith("flask_orcid.sync"):
@@ -85,6 +87,7 @@ ALLOWED = {
     "flask": {"flask", "sync", "protocol", "base"},
     "api": {"flask", "sync", "protocol", "base"},
     "emulator": {"emulator"},
+    "testing": {"testing", "emulator"},
     "example": {"example", "api", "flask", "sync", "protocol", "base"},
 }
 

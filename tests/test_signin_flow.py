@@ -353,7 +353,7 @@ def test_one_extension_two_apps_real_flows(make_app, make_user, login, connect, 
     location = c2.get("/researcher/orcid/connect").headers["Location"]
     assert "redirect_uri=http%3A%2F%2Flocalhost%2Fresearcher%2Forcid%2Fcallback" in location
     with requests.Session() as http:
-        callback = emulator.authorize(http, location, maria["email"], maria["password"])
+        callback = emulator.consent(http, location, maria["email"], maria["password"])
     parts = urlsplit(callback)
     assert c2.get(f"{parts.path}?{parts.query}").status_code == 302
     with first.app_context():

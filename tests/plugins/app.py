@@ -18,10 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import pytest
-import requests
 from flask import Flask, session
 from flask_sqlalchemy import SQLAlchemy
 
@@ -163,44 +161,15 @@ def login() -> Callable[[Any, User], None]:
     return do_login
 
 
-def _researcher(emulator: Any, researcher: Any) -> dict:
-    if isinstance(researcher, dict):
-        return researcher
-    return emulator.researcher(researcher)
-
-
 @pytest.fixture
 def authorize(emulator: Any) -> Callable[..., str]:
     """Start a connection and go through the emulator's forms; returns the callback's
     path + query (or, when the site skipped ORCID, the redirect target)."""
-
-    def do_authorize(client: Any, researcher: Any, approve: bool = True, next: str | None = None) -> str:
-        url = "/orcid/connect" + (f"?next={quote(next, safe='')}" if next is not None else "")
-        response = client.get(url)
-        assert response.status_code == 302, response.get_data(as_text=True)
-        location = response.headers["Location"]
-        if not location.startswith(emulator.url):
-            return location
-        who = _researcher(emulator, researcher)
-        with requests.Session() as http:
-            callback_url = emulator.authorize(
-                http, location, who["email"], who["password"], approve=approve
-            )
-        parts = urlsplit(callback_url)
-        return f"{parts.path}?{parts.query}"
-
-    return do_authorize
+    return emulator.callback_for
 
 
 @pytest.fixture
-def connect(authorize: Callable[..., str]) -> Callable[..., Any]:
-    """The whole flow: connect → emulator sign-in and consent → callback; the final response."""
-
-    def do_connect(client: Any, researcher: Any, approve: bool = True, next: str | None = None):
-        response = client.get(authorize(client, researcher, approve=approve, next=next))
-        if response.status_code == 302 and response.headers["Location"] == "/orcid/callback":
-            # a refused callback shows its explanation at the bare URL, without the code
-            response = client.get("/orcid/callback")
-        return response
-
-    return do_connect
+def connect(emulator: Any) -> Callable[..., Any]:
+    """The whole flow: connect → emulator sign-in and consent → callback; the final response
+    (the plugin's ``orcid_emulator.authorize`` with a test client)."""
+    return emulator.authorize
