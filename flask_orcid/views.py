@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from authlib.common.security import generate_token
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -29,6 +28,7 @@ from .page_errors import (
     keep_problem,
     take_problem,
 )
+from .protocol.oauth import authorization_url
 from .safety import check_csrf, loggable, private_page_headers, safe_next
 from .signals import orcid_denied, orcid_disconnected
 from .signin import complete_signin, exchange_and_verify
@@ -112,29 +112,16 @@ def connect() -> Response:
     nonce = generate_token(40) if "openid" in scopes else None
     remember_state(state, next_url, user.key if user else None, nonce)
     oauth_states.record(ext.db.session, ext._models(), state, user.key if user else None)
-    params: dict[str, str] = {
-        "client_id": cfg["ORCID_CLIENT_ID"],
-        "response_type": "code",
-        "scope": " ".join(scopes),
-        "redirect_uri": url_for("orcid.callback", _external=True),
-        "state": state,
-    }
+    prefill: dict[str, str | None] = {}
     if user is not None:
-        if user.given_names:
-            params["given_names"] = user.given_names
-        if user.family_names:
-            params["family_names"] = user.family_names
-        if user.email:
-            params["email"] = user.email
-    if account is not None:
-        params["orcid"] = account.orcid
-    lang = orcid_lang(get_locale())
-    if lang:
-        params["lang"] = lang
-    if nonce:
-        params["nonce"] = nonce
-    # ORCID's examples encode the scope's spaces as %20 (API-FACTS §2.1).
-    return redirect(f"{state_.endpoints.authorize_url}?{urlencode(params, quote_via=quote)}")
+        prefill = {"given_names": user.given_names, "family_names": user.family_names,
+                   "email": user.email}
+    # Authlib builds the URL (flask_orcid.protocol.oauth), with ORCID's %20 for the scope.
+    return redirect(authorization_url(
+        state_.endpoints, cfg["ORCID_CLIENT_ID"], url_for("orcid.callback", _external=True),
+        scopes, state, **prefill, orcid=account.orcid if account is not None else None,
+        lang=orcid_lang(get_locale()), nonce=nonce,
+    ))
 
 
 @bp.get("/callback")

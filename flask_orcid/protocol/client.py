@@ -4,6 +4,7 @@ No Flask here: the extension, the outbox worker and command-line tools all share
 client. Each method says which ORCID endpoint it calls, whether repeating it is safe, and
 what it returns; the rest is delegated:
 
+- :mod:`.oauth` does the OAuth calls with Authlib's ``OAuth2Client``, over the transport;
 - :mod:`.transport` sends (session, timeouts, rate limit, retries with backoff, CallInfo);
 - :mod:`.responses` reads the answers (ORCID's error bodies become the typed exceptions of
   :mod:`flask_orcid.errors`, put-codes come from ``Location`` headers);
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..errors import APIError, OAuthError
+from ..errors import APIError
 from .endpoints import Endpoints, endpoints
 from .model import (
     Affiliation,
@@ -34,6 +35,7 @@ from .model import (
     WorkSummary,
     works_bulk_xml,
 )
+from .oauth import TokenEndpoint, authlib_client, token_as_sent
 from .paths import check_put_code, check_section, member_url, webhook_url
 from .ratelimit import RateLimiter
 from .responses import (
@@ -43,12 +45,10 @@ from .responses import (
     bulk_results,
     error_from_response,
     existing_put_code,
-    oauth_error_from_response,
     parse_retry_after,
     primary_orcid,
     put_code_from_location,
     redact,
-    token_payload,
 )
 from .transport import JSON, ORCID_XML, CallInfo, Transport
 from .vocabulary import MAX_BULK, SECTION_PLURALS
@@ -157,18 +157,12 @@ class ORCIDClient(Transport):
 
     # ------------------------------------------------------------------ OAuth
 
-    def _oauth_call(
-        self, operation: str, url: str, form: dict[str, str], *, retry: bool, secrets: list[str]
-    ) -> requests.Response:
-        form = {"client_id": self.client_id, "client_secret": self._client_secret, **form}
-        secrets = [self._client_secret, *secrets]
-        response = self._send("POST", url, operation=operation, retry=retry, form=form, accept=JSON)
-        if response.status_code < 400:
-            return response
-        error = oauth_error_from_response(response, operation, secrets)
-        if isinstance(error, OAuthError):
-            log.info("ORCID %s refused: %s (HTTP %s)", operation, error.error, error.status)
-        raise error
+    def _token_endpoint(self, operation: str, *, retry: bool,
+                        secrets: list[str]) -> tuple[Any, TokenEndpoint]:
+        """Authlib's client for one OAuth call, posting through this client's transport."""
+        endpoint = TokenEndpoint(self._send, operation, retry=retry,
+                                 secrets=[self._client_secret, *secrets])
+        return authlib_client(endpoint, self.client_id, self._client_secret), endpoint
 
     def exchange_code(self, code: str, redirect_uri: str) -> dict[str, Any]:
         """Trade an authorization code for tokens; returns ORCID's token JSON as sent.
@@ -176,14 +170,12 @@ class ORCIDClient(Transport):
         Never retried: a code is single-use, and ORCID revokes every token issued from a
         code that is presented twice (API-FACTS §2.2).
         """
-        response = self._oauth_call(
-            "exchange_code",
-            self.endpoints.token_url,
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
-            retry=False,
-            secrets=[code],
+        oauth, endpoint = self._token_endpoint("exchange_code", retry=False, secrets=[code])
+        return token_as_sent(
+            lambda: oauth.fetch_token(self.endpoints.token_url, grant_type="authorization_code",
+                                      code=code, redirect_uri=redirect_uri),
+            endpoint,
         )
-        return token_payload(response, "exchange_code")
 
     def refresh_token(self, refresh_token: str, scope: str | None = None) -> dict[str, Any]:
         """A new access token from a refresh token (optionally narrowed to ``scope``).
@@ -191,31 +183,29 @@ class ORCIDClient(Transport):
         Retried on transport trouble: a repeated refresh at worst mints one extra token,
         since ORCID no longer honours ``revoke_old`` (API-FACTS §2.4).
         """
-        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        if scope:
-            form["scope"] = scope
-        response = self._oauth_call(
-            "refresh_token", self.endpoints.token_url, form, retry=True, secrets=[refresh_token]
+        oauth, endpoint = self._token_endpoint("refresh_token", retry=True,
+                                               secrets=[refresh_token])
+        extra = {"scope": scope} if scope else {}
+        return token_as_sent(
+            lambda: oauth.refresh_token(self.endpoints.token_url, refresh_token=refresh_token,
+                                        **extra),
+            endpoint,
         )
-        return token_payload(response, "refresh_token")
 
     def client_credentials(self, scope: str = "/read-public") -> dict[str, Any]:
         """A two-legged token (``/read-public`` or ``/webhook``); store and reuse it."""
-        response = self._oauth_call(
-            "client_credentials",
-            self.endpoints.token_url,
-            {"grant_type": "client_credentials", "scope": scope},
-            retry=True,
-            secrets=[],
+        oauth, endpoint = self._token_endpoint("client_credentials", retry=True, secrets=[])
+        return token_as_sent(
+            lambda: oauth.fetch_token(self.endpoints.token_url, grant_type="client_credentials",
+                                      scope=scope),
+            endpoint,
         )
-        return token_payload(response, "client_credentials")
 
     def revoke(self, token: str) -> None:
         """Revoke an access or refresh token (revoking the access token drops its refresh
         token too). Idempotent, hence retried."""
-        self._oauth_call(
-            "revoke", self.endpoints.revoke_url, {"token": token}, retry=True, secrets=[token]
-        )
+        oauth, _endpoint = self._token_endpoint("revoke", retry=True, secrets=[token])
+        oauth.revoke_token(self.endpoints.revoke_url, token=token)
 
     # ------------------------------------------------------------------ API plumbing
 
