@@ -42,6 +42,9 @@ log = logging.getLogger("flask_orcid.protocol.client")
 #: ORCID authenticates clients by id and secret in the form body (API-FACTS §2.3)
 CLIENT_AUTH = "client_secret_post"
 
+#: the order of the authorize URL's parameters in ORCID's examples (the rest follow)
+_ORDER = ("client_id", "response_type", "scope", "redirect_uri", "state")
+
 
 def authorization_url(
     endpoints: Endpoints,
@@ -55,14 +58,17 @@ def authorization_url(
     prefill, ``lang`` and ``nonce`` parameters in ``params`` (None values are left out).
 
     Authlib's encoder writes the scope's spaces as ``+``; ORCID's own examples write ``%20``
-    (API-FACTS §2.1), so the same parameters are re-encoded that way.
+    (API-FACTS §2.1), so the same parameters are re-encoded that way, in the order of ORCID's
+    examples (``client_id`` first).
     """
     oauth = OAuth2Client(None, client_id=client_id, scope=list(scopes),
                          redirect_uri=redirect_uri)
     extra = {key: value for key, value in params.items() if value}
     url, _state = oauth.create_authorization_url(endpoints.authorize_url, state=state, **extra)
     parts = urlsplit(str(url))
-    query = urlencode(parse_qsl(parts.query, keep_blank_values=True), quote_via=quote)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    pairs.sort(key=lambda pair: _ORDER.index(pair[0]) if pair[0] in _ORDER else len(_ORDER))
+    query = urlencode(pairs, quote_via=quote)
     return urlunsplit(parts._replace(query=query))
 
 
