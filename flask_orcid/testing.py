@@ -50,7 +50,7 @@ DEMO_CLIENT_ID = "APP-DEMO000000000001"
 DEMO_CLIENT_SECRET = "demo-secret-0001"
 
 
-class TestClient(Protocol):
+class ClientLike(Protocol):
     """What :meth:`EmulatorHandle.authorize` needs of a Flask test client."""
 
     def get(self, *args: Any, **kwargs: Any) -> Any: ...
@@ -263,7 +263,7 @@ class EmulatorHandle:
     def _who(self, researcher: dict[str, Any] | str) -> dict[str, Any]:
         return researcher if isinstance(researcher, dict) else self.researcher(researcher)
 
-    def callback_for(self, client: TestClient, researcher: dict[str, Any] | str,
+    def callback_for(self, client: ClientLike, researcher: dict[str, Any] | str,
                      approve: bool = True, next: str | None = None,
                      connect_path: str = "/orcid/connect") -> str:
         """Start a connection on the host's test ``client`` and answer ORCID's screens; returns
@@ -281,7 +281,7 @@ class EmulatorHandle:
         parts = urlsplit(callback_url)
         return f"{parts.path}?{parts.query}"
 
-    def authorize(self, client_or_url: TestClient | str, researcher: dict[str, Any] | str,
+    def authorize(self, client_or_url: ClientLike | str, researcher: dict[str, Any] | str,
                   approve: bool = True, next: str | None = None,
                   connect_path: str = "/orcid/connect") -> Any:
         """Complete ORCID's sign-in and consent as ``researcher`` (a dict from
