@@ -8,6 +8,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import DeclarativeBase
 
+from flask_orcid.sync import migrate as orcid_migrations
+
 
 class Base(DeclarativeBase):
     pass
@@ -22,9 +24,30 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("init-db")
     def init_db_command() -> None:
-        """Create the repository's tables (and flask-orcid's) if they do not exist."""
-        db.create_all()
+        """Create the repository's tables and upgrade flask-orcid's (its migrations)."""
+        create_tables()
         click.echo("Database ready.")
+
+
+def create_tables() -> None:
+    """Bring the database up to date, whatever made it.
+
+    - The repository's own tables: ``create_all`` (only those missing), then
+      :func:`add_missing_columns`. The sample has no migrations of its own.
+    - flask-orcid's ``orcid_*`` tables: the extension's migrations (``flask orcid db
+      upgrade``), never ``create_all``.
+    - A database made by an earlier sample (``create_all`` made the ``orcid_*`` tables too, so
+      they carry no migration version) is first stamped at the revision its tables match,
+      then upgraded: its rows stay. A real site does this once, by hand, with ``flask orcid
+      db stamp``; the demo does it by itself so an old ``instance/`` keeps working.
+    """
+    own = [table for name, table in db.metadata.tables.items() if not name.startswith("orcid_")]
+    db.metadata.create_all(db.engine, tables=own)
+    add_missing_columns()
+    made_by_create_all = orcid_migrations.unversioned_revision(db.engine)
+    if made_by_create_all is not None:
+        orcid_migrations.stamp(db.engine, made_by_create_all)
+    orcid_migrations.upgrade(db.engine)
 
 
 def add_missing_columns() -> None:
