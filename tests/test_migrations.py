@@ -5,6 +5,9 @@ PostgreSQL (a fresh schema per test, dropped afterwards)."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -26,6 +29,7 @@ from tests.schema_0_1_0 import metadata_0_1_0
 
 ORCID_TABLES = {"orcid_accounts", "orcid_pending_revocations", "orcid_outbox_items",
                 "orcid_outbox_events", "orcid_record_sync", "orcid_oauth_states"}
+ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 30, 12, 0, 0)
 
 
@@ -326,3 +330,37 @@ def test_an_existing_demo_database_is_stamped_and_upgraded(make_repo, tmp_path, 
         assert migrate.current(example_db.engine) == migrate.head()
         assert _dump(example_db.engine, migrate.BASE_TABLES | {"users"}) == before
         assert differences(example_db.engine, migrate.model_metadata()) == []
+
+
+def test_a_contributor_generates_the_revision_for_a_model_change(tmp_path, monkeypatch):
+    """README, "Changing a table": ``python -m flask_orcid.sync.migrate revision -m ...``
+    writes the next revision from the difference between the models and the head."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, migrations,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations)
+    monkeypatch.setattr(migrate, "VERSIONS_DIR", migrations / "versions")
+    changed = sa.MetaData()  # the models, with a new nullable column
+    for table in migrate.model_metadata().tables.values():
+        table.to_metadata(changed)
+    changed.tables["orcid_accounts"].append_column(sa.Column("nickname", sa.String(64)))
+    monkeypatch.setattr(migrate, "model_metadata", lambda: changed)
+
+    assert migrate.main(["revision", "-m", "Account nickname"]) == 0
+    (written,) = (migrations / "versions").glob("orcid_0003_*.py")
+    text = written.read_text()
+    assert "revision: str = 'orcid_0003'" in text
+    assert "down_revision: str | None = 'orcid_0002'" in text
+    assert "add_column(sa.Column('nickname', sa.String(length=64), nullable=True))" in text
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache",
+                           "--config", str(ROOT / "ruff.toml"), str(written)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert lint.returncode == 0, lint.stdout
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'site.sqlite'}")
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == "orcid_0003"
+    assert differences(engine, changed) == []
+    migrate.downgrade(engine, "orcid_0002")
+    assert "nickname" not in {c["name"] for c in sa.inspect(engine).get_columns("orcid_accounts")}
+    engine.dispose()
