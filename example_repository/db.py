@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
@@ -16,6 +18,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -47,7 +50,13 @@ def create_tables() -> None:
     made_by_create_all = orcid_migrations.unversioned_revision(db.engine)
     if made_by_create_all is not None:
         orcid_migrations.stamp(db.engine, made_by_create_all)
+        log.info("flask-orcid's tables were made by create_all: stamped at %s",
+                 made_by_create_all)
+    before = orcid_migrations.current(db.engine)
     orcid_migrations.upgrade(db.engine)
+    after = orcid_migrations.current(db.engine)
+    if after != before:
+        log.info("flask-orcid's tables upgraded from %s to %s", before or "nothing", after)
 
 
 def add_missing_columns() -> None:
