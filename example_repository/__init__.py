@@ -110,8 +110,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     with app.app_context():
         _private_database(db_module.db.engine.url)
-        db_module.db.create_all()
-        db_module.add_missing_columns()
+        db_module.create_tables()  # flask-orcid's tables through its migrations
         _private_database(db_module.db.engine.url)
     return app
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import DeclarativeBase
+
+from flask_orcid.sync import migrate as orcid_migrations
 
 
 class Base(DeclarativeBase):
@@ -14,6 +18,7 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -22,9 +27,36 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("init-db")
     def init_db_command() -> None:
-        """Create the repository's tables (and flask-orcid's) if they do not exist."""
-        db.create_all()
+        """Create the repository's tables and upgrade flask-orcid's (its migrations)."""
+        create_tables()
         click.echo("Database ready.")
+
+
+def create_tables() -> None:
+    """Bring the database up to date, whatever made it.
+
+    - The repository's own tables: ``create_all`` (only those missing), then
+      :func:`add_missing_columns`. The sample has no migrations of its own.
+    - flask-orcid's ``orcid_*`` tables: the extension's migrations (``flask orcid db
+      upgrade``), never ``create_all``.
+    - A database made by an earlier sample (``create_all`` made the ``orcid_*`` tables too, so
+      they carry no migration version) is first stamped at the revision its tables match,
+      then upgraded: its rows stay. A real site does this once, by hand, with ``flask orcid
+      db stamp``; the demo does it by itself so an old ``instance/`` keeps working.
+    """
+    own = [table for name, table in db.metadata.tables.items() if not name.startswith("orcid_")]
+    db.metadata.create_all(db.engine, tables=own)
+    add_missing_columns()
+    made_by_create_all = orcid_migrations.unversioned_revision(db.engine)
+    if made_by_create_all is not None:
+        orcid_migrations.stamp(db.engine, made_by_create_all)
+        log.info("flask-orcid's tables were made by create_all: stamped at %s",
+                 made_by_create_all)
+    before = orcid_migrations.current(db.engine)
+    orcid_migrations.upgrade(db.engine)
+    after = orcid_migrations.current(db.engine)
+    if after != before:
+        log.info("flask-orcid's tables upgraded from %s to %s", before or "nothing", after)
 
 
 def add_missing_columns() -> None:

@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # example_repository.db says what the migrations did, in one line
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     instance = Path(os.environ.get("REPOSITORY_INSTANCE_PATH") or ROOT / "instance")
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)

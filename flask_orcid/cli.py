@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .cli_db import db_cli
 from .errors import ORCIDError
 from .pages import callback_url
 from .protocol.identifiers import parse_orcid_id
@@ -30,6 +31,7 @@ from .sync.worker import PassResult
 __all__ = ["orcid_cli"]
 
 orcid_cli = AppGroup("orcid", help="ORCID: stored tokens, delivery and synchronization.")
+orcid_cli.add_command(db_cli)  # flask orcid db upgrade|downgrade|current|stamp
 
 
 def _ext() -> Any:

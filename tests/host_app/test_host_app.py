@@ -22,8 +22,10 @@ def host(orcid_emulator) -> Iterator[Flask]:
     app = create_app(ORCID_EMULATOR_URL=orcid_emulator.url,
                      ORCID_CLIENT_ID=orcid_emulator.client_id,
                      ORCID_CLIENT_SECRET=orcid_emulator.client_secret)
+    result = app.test_cli_runner().invoke(args=["orcid", "db", "upgrade"])
+    assert result.exit_code == 0, result.output
     with app.app_context():
-        db.create_all()  # MIGRATIONS: at merge, `flask orcid db upgrade` (issue 10, item 1)
+        db.create_all()  # the host's own tables; the orcid_* ones already exist, versioned
         db.session.add(User(email="ada@example.edu", first_name="Ada", last_name="Lovelace"))
         db.session.commit()
     yield app
