@@ -130,6 +130,11 @@ class EmulatorHandle:
                           {"client_id": client_id or self.client_id})
         return body["revoked"]
 
+    def record_status(self, orcid: str, status: str, primary: str | None = None) -> dict[str, Any]:
+        """Lock, deactivate, deprecate or merge a record (``primary``: the record it moved to)."""
+        return self._send("POST", f"/_emulator/records/{orcid}/status",
+                          {"status": status, "primary": primary})
+
     # -- knobs -----------------------------------------------------------------------------------
     def fault(self, **spec: Any) -> dict[str, Any]:
         """``method``, ``path`` (regex), ``count``, ``action`` (status|hang|drop|apply_then_fail),
