@@ -113,13 +113,20 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def current_lang() -> str:
-    """``lang`` from the query or form wins and is remembered in the emulator's session."""
+    """As ORCID's registry picks it: the ``lang`` parameter (remembered), else the remembered
+    choice, else the browser's ``Accept-Language``, else English. ORCID-Source orcid-web/src/
+    main/resources/orcid-frontend-web-servlet.xml:76-79 (LocaleChangeInterceptor, paramName
+    ``lang``) and orcid-web/src/main/java/org/orcid/frontend/spring/i18n/
+    OrcidCookieLocaleResolver.java:16 (Spring's CookieLocaleResolver: the cookie, then the
+    request's Accept-Language)."""
     asked = (request.values.get("lang") or "").strip().lower().replace("-", "_")[:2]
     if asked in LANGUAGES:
         session["lang"] = asked
         return asked
     remembered = session.get("lang")
-    return remembered if remembered in LANGUAGES else "en"
+    if remembered in LANGUAGES:
+        return str(remembered)
+    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def translate(key: str, **kwargs: str) -> str:
