@@ -87,3 +87,16 @@ def test_a_merged_record_moves_the_rows_to_the_primary_id(app, emulator, connect
     assert sorted(w["title"] for w in works) == ["Thesis number 1", "Thesis number 2"]
     assert [e["role_title"] for e in our_items(emulator, primary["orcid"], "educations")] == ["PhD 1"]
     assert row(app, user, "thesis:1").orcid == primary["orcid"]
+
+
+def test_a_sync_of_a_merged_record_moves_the_rows_too(app, emulator, user, researcher):
+    publish(app, user, "thesis:1", thesis(1))
+    assert deliver(app).synced == 1
+    primary = new_researcher(emulator, "Ada", "Byron")
+    emulator.record_status(researcher["orcid"], "merged", primary=primary["orcid"])
+    result = app.test_cli_runner().invoke(args=["orcid", "sync"])
+    assert result.exit_code == 0, result.output
+    moved = row(app, user, "thesis:1")
+    assert (moved.state, moved.park_reason, moved.orcid) == ("parked", PARK_MOVED, primary["orcid"])
+    with app.app_context():
+        assert orcid.get_account(user).orcid == primary["orcid"]
