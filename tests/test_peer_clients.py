@@ -92,6 +92,8 @@ def test_python_orcid_adds_updates_and_deletes_a_json_work(python_orcid, emulato
     assert put_code and put_code.isdigit()
     held = [w for w in emulator.record(CARBERRY)["works"] if w["put_code"] == int(put_code)]
     assert held and held[0]["title"] == "Peer JSON work"
+    member_view = python_orcid.read_record_member(CARBERRY, "work", token, put_code=put_code)
+    assert member_view["title"]["title"]["value"] == "Peer JSON work"
 
     python_orcid.update_record(CARBERRY, token, "work", json_work("Peer JSON work, revised", "10.5555/peer.json"),
                                put_code)

@@ -29,6 +29,7 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,
+    database=None,  # nothing written into the worktree
 )
 SECTIONS = ["education", "employment", "qualification", "distinction", "invited-position", "membership", "service"]
 CREDIT = "http://credit.niso.org/contributor-roles/supervision/"
