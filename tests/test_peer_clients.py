@@ -7,6 +7,14 @@ Both hard-code ORCID's hosts; the tests point them at the emulator by the base U
 python-orcid's endpoint attributes, PyOrcid's requests session (an adapter that rewrites the
 host) and its token call. Where a peer itself departs from ORCID, the test says so and pins only
 what ORCID would do.
+
+Where the peers are at fault (not the emulator):
+- python-orcid 1.0.3 speaks API v2.0 (its module constant ``VERSION``); ORCID's current API is
+  v3.0, which is all the emulator serves, so the tests set ``VERSION`` to ``/v3.0``.
+- PyOrcid's constructor first reads ``os.environ["ORCID_ACCESS_TOKEN"]`` (a hook for its own CI)
+  and calls the sandbox; without that variable it checks the token on the host it was given.
+  It counts a 404 as a valid token. Its GETs send no ``Accept`` and rely on ORCID answering
+  JSON to a JSON ``Content-Type``.
 """
 
 from __future__ import annotations
