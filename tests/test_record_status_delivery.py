@@ -51,6 +51,11 @@ def test_locked_or_deactivated_record_parks_the_rows_with_that_reason(
     assert result.parked == 1 and result.synced == 0
     parked = row(app, user, "thesis:1")
     assert (parked.state, parked.park_reason, parked.error_code) == ("parked", reason, code)
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["user_id"] = int(user)
+    page = client.get("/orcid/items").get_data(as_text=True)
+    assert ("has locked your record" if status == "locked" else "record is deactivated") in page
     with app.app_context():
         assert orcid.get_account(user).status == "active"  # the connection itself is fine
     assert our_items(emulator, researcher["orcid"]) == []
@@ -76,10 +81,12 @@ def test_a_merged_record_moves_the_rows_to_the_primary_id(app, emulator, connect
     with app.app_context():
         assert orcid.get_account(user).status == "invalid"  # the token was for the old record
 
-    # the researcher connects their primary iD; everything goes to that record
+    # the researcher sees why, then connects their primary iD; everything goes to that record
     client = app.test_client()
     with client.session_transaction() as sess:
         sess["user_id"] = int(user)
+    page = client.get("/orcid/items").get_data(as_text=True)
+    assert "ORCID merged your record into another iD. Connect that iD" in page
     assert connect(client, primary).status_code in (302, 303)
     result = deliver(app)
     assert result.synced == 3 and result.parked == 0
