@@ -68,6 +68,11 @@ REASONS = {
                       "again to grant it."),
     m.PARK_GAVE_UP: _l("ORCID could not be reached after several attempts. The site's "
                         "administrators can send it again."),
+    m.PARK_LOCKED: _l("ORCID has locked your record. Once ORCID unlocks it, the site's "
+                       "administrators can send this again."),
+    m.PARK_DEACTIVATED: _l("Your ORCID record is deactivated, so nothing can be added to it."),
+    m.PARK_MOVED: _l("ORCID merged your record into another iD. Connect that iD and this will "
+                      "be sent to it."),
 }
 
 

@@ -191,6 +191,12 @@ class EmulatorHandle:
                           {"client_id": client_id or self.client_id})
         return int(body["revoked"])
 
+    def record_status(self, orcid: str, status: str, primary: str | None = None) -> dict[str, Any]:
+        """Lock, deactivate, deprecate or merge a record (``primary``: the record it moved to)."""
+        result: dict[str, Any] = self._send("POST", f"/_emulator/records/{orcid}/status",
+                                            {"status": status, "primary": primary})
+        return result
+
     # -- knobs -----------------------------------------------------------------------------------
     def fault(self, **spec: Any) -> dict[str, Any]:
         """Script a failure: ``method``, ``path`` (regex), ``count``, ``action``

@@ -167,3 +167,16 @@ def test_cli_prints_url_client_and_researchers():
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_registry_pages_follow_accept_language_then_lang(emulator):
+    """ORCID's registry: ``lang`` wins and is remembered; else the browser's Accept-Language."""
+    spanish = {"Accept-Language": "es-AR,es;q=0.9,en;q=0.5"}
+    with requests.Session() as browser:
+        assert "Inicie sesión en ORCID" in browser.get(f"{emulator.url}/signin", headers=spanish, timeout=10).text
+        page = browser.get(f"{emulator.url}/signin?lang=en", headers=spanish, timeout=10).text
+        assert "Sign in to ORCID" in page and '<html lang="en">' in page
+        assert "Sign in to ORCID" in browser.get(f"{emulator.url}/signin", headers=spanish, timeout=10).text
+    with requests.Session() as browser:
+        page = browser.get(f"{emulator.url}/signin", headers={"Accept-Language": "fr, de"}, timeout=10).text
+        assert "Sign in to ORCID" in page

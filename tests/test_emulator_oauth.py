@@ -323,8 +323,11 @@ def test_openid_id_token_and_userinfo(emulator):
     config = requests.get(f"{emulator.url}/.well-known/openid-configuration", timeout=10).json()
     assert config["issuer"] == emulator.url
     assert config["token_endpoint_auth_methods_supported"] == ["client_secret_post"]
-    keys = KeySet.import_key_set(requests.get(config["jwks_uri"], timeout=10).json())
-    token = jwt.decode(body["id_token"], keys)
+    published = requests.get(config["jwks_uri"], timeout=10).json()
+    # ORCID's key set names no algorithm (issue 12): kty, e, use, kid, n only
+    assert [sorted(k) for k in published["keys"]] == [["e", "kid", "kty", "n", "use"]]
+    keys = KeySet.import_key_set(published)
+    token = jwt.decode(body["id_token"], keys, algorithms=["RS256"])
     assert token.header["alg"] == "RS256"
     claims = token.claims
     assert claims["aud"] == emulator.client_id

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import pytest
+import requests
 
 from tests.test_example_workflow import accept, submit_thesis, theses, thesis_fields
 
@@ -121,6 +122,10 @@ def test_accept_publishes_the_thesis_and_the_degree_to_orcid(repo, josiah, admin
     assert f'<meta name="citation_author_orcid" content="{uri}">' in html
     assert f'<meta name="citation_doi" content="{thesis.doi}">' in html
     assert 'id="author-orcid"' in html and uri in html
+    # the iD link opens the researcher's public record page (issue 12), not an XML 404
+    record_page = requests.get(uri, timeout=10)
+    assert record_page.status_code == 200 and record_page.headers["Content-Type"].startswith("text/html")
+    assert "Josiah S. Carberry" in record_page.text
     doc = json.loads(public.get(f"/theses/{thesis.id}/metadata.jsonld").data)
     assert doc["@type"] == "Thesis" and doc["author"]["@id"] == uri
     link = response.headers["Link"]

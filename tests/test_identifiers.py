@@ -156,6 +156,26 @@ def test_external_id_keys_follow_orcids_normalization():
     assert external_id_key("uri", "https://example.org/Thesis") == ("uri", "https://example.org/Thesis")
 
 
+@pytest.mark.parametrize(
+    ("kind", "value", "key"),
+    [
+        ("isbn", "ISBN 978-3-16-148410-0", "9783161484100"),
+        ("issn", "0317-847x", "0317-847X"),
+        ("pmid", "https://pubmed.ncbi.nlm.nih.gov/123456", "123456"),
+        ("pmc", "PMC1234567", "1234567"),
+        ("arxiv", "https://arxiv.org/abs/1501.00001v2", "arXiv:1501.00001v2"),
+        ("rrid", "rrid:AB_123456", "RRID:AB_123456"),
+        ("doi", "doi:10.1234/A&amp;B", "10.1234/a"),  # unescaped, then the DOI pattern stops at "&"
+        ("ark", "ark:/1234/Ab", "ark:/1234/Ab"),  # case-sensitive type
+        ("isbn", "12", "12"),  # not recognised: compared as sent
+        ("uri", "ftp://Example.org/x", "ftp://Example.org/x"),
+    ],
+)
+def test_external_id_keys_use_orcids_normalizers(kind, value, key):
+    """ORCID-Source PIDNormalizationService and normalizers/*.java (issue 12, divergence 8)."""
+    assert external_id_key(kind, value) == (kind, key)
+
+
 class AdvisorForm(Form):
     advisor_orcid = StringField("Advisor ORCID iD", [Optional(), ORCIDIdValidator()])
 

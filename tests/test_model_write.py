@@ -131,9 +131,12 @@ def test_a_minimal_education_validates(orcid_model_dir):
     assert_schema_valid(orcid_model_dir, "education-3.0.xsd", item.to_xml())
 
 
-def test_professional_activity_without_organization_validates(orcid_model_dir):
+def test_professional_activity_named_by_its_ids_validates(orcid_model_dir):
     item = Affiliation(
-        "distinction", None, role_title="Best thesis award", external_ids=[ExternalId("uri", "https://example.org/award/1")]
+        "distinction",
+        Organization("Thesis Prize Society"),
+        role_title="Best thesis award",
+        external_ids=[ExternalId("uri", "https://example.org/award/1")],
     )
     assert_schema_valid(orcid_model_dir, "distinction-3.0.xsd", item.to_xml())
 
@@ -238,8 +241,8 @@ WORK_RULES = [
     ("upper-case id type", {"external_ids": _ids(ExternalId("DOI", "10.1234/x"))}, "external_ids[0].type", "did you mean 'doi'"),
     ("empty id value", {"external_ids": _ids(ExternalId("doi", " "))}, "external_ids[0].value", "requires the identifier value"),
     ("funded-by handle", {"external_ids": _ids(ExternalId("doi", "10.1234/x"), ExternalId("handle", "1/2", "funded-by"))}, "external_ids[1].relationship", "'funded-by' only for"),
-    ("not a doi", {"external_ids": _ids(ExternalId("doi", "work:doi"))}, "external_ids[0].value", "not a DOI"),
     ("prefixed handle", {"external_ids": _ids(ExternalId("handle", "hdl:1721.1/5"))}, "external_ids[0].value", "bare handle '1721.1/5'"),
+    ("not a handle", {"external_ids": _ids(ExternalId("handle", "thesis 5"))}, "external_ids[0].value", "flask-orcid's own rule"),
     ("bad id url", {"external_ids": _ids(ExternalId("doi", "10.1234/x", url="doi.org/10.1/x"))}, "external_ids[0].url", "absolute http(s) URL"),
     ("year too early", {"publication_date": FuzzyDate(1899)}, "publication_date", "between 1900 and 2100"),
     ("year too late", {"publication_date": FuzzyDate(2101, 1)}, "publication_date", "between 1900 and 2100"),
@@ -256,10 +259,15 @@ WORK_RULES = [
     ("long description", {"short_description": "x" * 5001}, "short_description", "at most 5000"),
     ("bad url", {"url": "repository/handle/1"}, "url", "absolute http(s) URL"),
     ("role", {"contributors": [Contributor("A", role="supervisor")]}, "contributors[0].role", "not a contributor role"),
+    ("legacy role in title case", {"contributors": [Contributor("A", role="Author")]}, "contributors[0].role", "not a contributor role"),
+    ("legacy role name with a hyphen", {"contributors": [Contributor("A", role="CO-INVESTIGATOR")]}, "contributors[0].role", "not a contributor role"),
+    ("blank credit name", {"contributors": [Contributor(" ")]}, "contributors[0].credit_name", "must not be blank"),
+    ("funded-by with an upper-case type", {"external_ids": _ids(ExternalId("doi", "10.1/x"), ExternalId("HANDLE", "1/2", "funded-by"))}, "external_ids[1].type", "did you mean 'handle'"),
     ("credit role without slash", {"contributors": [Contributor("A", role=SUPERVISION.rstrip("/"))]}, "contributors[0].role", "ending in a slash"),
     ("sequence", {"contributors": [Contributor("A", sequence="second")]}, "contributors[0].sequence", "not a contributor sequence"),
     ("long credit name", {"contributors": [Contributor("x" * 151)]}, "contributors[0].credit_name", "at most 150"),
     ("bad contributor iD", {"contributors": [Contributor("A", "0000-0002-1825-0098")]}, "contributors[0].orcid", "check digit"),
+    ("contributor iD in lower case", {"contributors": [Contributor("A", "0000-0002-9079-593x")]}, "contributors[0].orcid", "bare iD '0000-0002-9079-593X'"),
     ("contributor iD as URI", {"contributors": [Contributor("A", "https://orcid.org/0000-0002-1825-0097")]}, "contributors[0].orcid", "bare iD"),
     ("empty contributor", {"contributors": [Contributor()]}, "contributors[0]", "credit_name or an ORCID iD"),
     ("put-code", {"put_code": -3}, "put_code", "positive"),
@@ -288,6 +296,15 @@ def test_work_rules_name_the_field(changes, field, says):
         {"publication_date": FuzzyDate(2024, 2, 29)},
         {"language_code": "zh_TW"},
         {"contributors": [Contributor(orcid="0000-0002-9079-593X")]},
+        # issue 12: what ORCID accepts and this library used to refuse
+        {"external_ids": _ids(ExternalId("doi", "work:doi"))},  # ORCID only logs an unresolvable DOI (AV:237-245)
+        {"type": "standard"},  # WorkType.java:91 maps it to standards-and-policy
+        {"subtitle": " "},  # common:subtitle is not a non-empty-string
+        {"short_description": ""},
+        {"contributors": [Contributor("A", role="AUTHOR")]},  # the enum name (ContributorRoleConverterImpl:135-151)
+        {"contributors": [Contributor("A", role="CHAIR_OR_TRANSLATOR")]},
+        {"contributors": [Contributor("A", role="HTTP://CREDIT.NISO.ORG/CONTRIBUTOR-ROLES/SUPERVISION/")]},  # CreditRole.fromValue ignores case
+        {"external_ids": _ids(ExternalId("doi", "10.1/x"), ExternalId("uri", "https://funder.example/g/1", "funded-by"))},
     ],
 )
 def test_things_orcid_accepts_pass(changes):
@@ -313,15 +330,18 @@ AFFILIATION_RULES = [
     ("bare ROR id", "education", {"organization": Organization("U", "C", None, "US", "052gg0110", "ROR")}, "organization.disambiguated_id", "https://ror.org/052gg0110"),
     ("id without source", "service", {"organization": Organization("U", "C", None, "US", ROR_OXFORD)}, "organization.disambiguation_source", "give both"),
     ("nothing identifies a distinction", "distinction", {"organization": Organization("U", "C", None, "US"), "external_ids": []}, "organization.disambiguated_id", "disambiguated organization or external ids"),
-    ("no org nor ids", "membership", {"organization": None, "external_ids": []}, "organization", "disambiguated organization or external ids"),
+    ("no org nor ids", "membership", {"organization": None, "external_ids": []}, "organization", "requires the organization"),
+    *[(f"{s} without organization", s, {"organization": None}, "organization", "requires the organization") for s in ("qualification", "service", "membership", "invited-position", "distinction")],
+    ("partial start after year end", "education", {"start_date": FuzzyDate(2020, 5), "end_date": FuzzyDate(2020)}, "end_date", "2020-05 is after an end of 2020"),
+    ("partial start after year end, service", "service", {"start_date": FuzzyDate(2020, 5, 2), "end_date": FuzzyDate(2020, 5)}, "end_date", "before it starts"),
     ("city without country", "service", {"organization": Organization("U", "C", None, None, ROR_OXFORD, "ROR")}, "organization.country", "when a city or region"),
-    ("end without start", "education", {"start_date": None}, "start_date", "start date when an end date"),
     ("end before start", "education", {"start_date": FuzzyDate(2024, 7), "end_date": FuzzyDate(2024, 6, 30)}, "end_date", "before it starts"),
     ("bad end date", "employment", {"end_date": FuzzyDate(2024, 4, 31)}, "end_date", "no day 31"),
     ("unknown section", "award", {}, "section", "not one of"),
     ("blank department", "education", {"department": ""}, "department", "must not be blank"),
     ("long role", "education", {"role_title": "x" * 4001}, "role_title", "at most 4000"),
-    ("id relationship", "qualification", {"external_ids": [ExternalId("uri", "https://x.org/1", None)]}, "external_ids[0].relationship", "requires a relationship"),
+    ("blank id value", "qualification", {"external_ids": [ExternalId("uri", " ")]}, "external_ids[0].value", "requires the identifier value"),
+    ("bad id relationship", "qualification", {"external_ids": [ExternalId("uri", "https://x.org/1", "is-self")]}, "external_ids[0].relationship", "not a relationship"),
 ]  # fmt: skip
 
 
@@ -346,7 +366,12 @@ def test_affiliation_rules_name_the_field(section, changes, field, says):
         ("employment", {"organization": Organization("Org", "Paris", None, "FR", "grid.455335.1", "GRID")}),
         ("service", {"organization": Organization("NSF", "Alexandria", None, "US", "http://dx.doi.org/10.13039/100000001", "FUNDREF")}),
         ("membership", {"organization": Organization("Society")}),  # identified by its external id
-        ("invited-position", {"organization": None}),
+        # issue 12: what ORCID accepts and this library used to refuse
+        ("education", {"start_date": None}),  # an end date alone: a degree known by its award year
+        ("employment", {"start_date": None, "end_date": FuzzyDate(2020)}),
+        ("education", {"start_date": FuzzyDate(2020), "end_date": FuzzyDate(2020, 5)}),
+        ("qualification", {"external_ids": [ExternalId("uri", "https://x.org/1", None)]}),  # no relationship
+        ("qualification", {"external_ids": [ExternalId("isbn13", "x", "funded-by")]}),  # any type (AV:447-480)
     ],
 )
 def test_affiliations_orcid_accepts_pass(section, changes):

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, authorize, control, faults, tokens, webhooks
+from . import api, authorize, control, faults, public_page, record_status, tokens, webhooks
 from .formats import error_response
 from .i18n import current_lang, translate
 from .runtime import Emulator, csrf_token
@@ -63,6 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(tokens.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(control.console_bp)
+    app.register_blueprint(record_status.bp)
+    app.register_blueprint(public_page.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
     _install_errors(app)

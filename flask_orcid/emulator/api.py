@@ -34,6 +34,7 @@ from .parsing import (
     work_from_json,
     work_from_xml,
 )
+from .record_status import check_profile
 from .render_affiliation import (
     affiliation_json,
     affiliation_xml,
@@ -141,11 +142,16 @@ def api_call(write: bool = False) -> Callable[[Handler], Callable[..., Response]
                 with st.lock:
                     token = authenticate(orcid, write)
                     researcher = researcher_or_404(orcid)
+                    check_profile(researcher)
                     return fn(researcher, token, fmt, **kwargs)
             except Denied as exc:
                 return exc.response
             except ApiError as exc:
-                return api_error_response(exc)
+                response = api_error_response(exc)
+                location = getattr(exc, "location", None)
+                if location:  # a deprecated record names its primary (record_status.py)
+                    response.headers["Location"] = location
+                return response
 
         wrapper.__name__ = fn.__name__
         return wrapper

@@ -10,7 +10,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session
 from werkzeug.wrappers import Response
@@ -257,11 +257,14 @@ def signin_submit() -> Any:
 
 @bp.route("/register", methods=["GET"])
 def register_page() -> Any:
-    return render_template(
-        "register.html", auth=None, next_query=_safe_query(request.args.get("next_query")),
-        error=None, form={k: request.args.get(k, "") for k in
-                          ("given_names", "family_names", "email")},
-    )
+    """The registration form, filled in from the authorize request's ``given_names``,
+    ``family_names`` and ``email`` (ORCID's documented sign-in/registration prefill)."""
+    next_query = _safe_query(request.args.get("next_query"))
+    asked = parse_qs(next_query)
+    form = {k: request.args.get(k) or (asked.get(k) or [""])[0]
+            for k in ("given_names", "family_names", "email")}
+    return render_template("register.html", auth=None, next_query=next_query, error=None,
+                           form=form)
 
 
 @bp.route("/register", methods=["POST"])

@@ -113,6 +113,8 @@ def researcher_json(r: Any, with_password: bool = True) -> dict[str, Any]:
         "name_visibility": r.name_visibility,
         "default_visibility": r.default_visibility,
         "locale": r.locale,
+        "status": r.status,
+        "primary": r.primary,
     }
     if with_password:
         body["password"] = r.password  # test data, printed at start anyway

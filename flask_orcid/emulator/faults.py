@@ -21,7 +21,7 @@ from .state import Fault
 
 log = logging.getLogger(__name__)
 
-_API_PATH = re.compile(r"^/(v\d[^/]*/)?[\dX-]{19}(/|$)|^/v\d")
+_API_PATH = re.compile(r"^/v\d|^/[\dX-]{19}/")  # not /<iD>: that is the human page
 
 
 def is_api_path(path: str) -> bool:

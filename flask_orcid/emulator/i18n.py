@@ -57,6 +57,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "affiliations, funding)",
         "scope:/person/update": "Add or update your biographical information",
         "seeded_heading": "Test researchers",
+        "name_hidden": "Name not public",
+        "record_not_found": "There is no ORCID record with this iD.",
+        "record_deprecated": "This record has been deprecated. Please refer to the primary "
+        "record:",
+        "record_locked": "This record is locked by ORCID.",
+        "record_deactivated": "This record has been deactivated.",
+        "employment": "Employment",
+        "education": "Education and qualifications",
+        "present": "present",
+        "type:dissertation-thesis": "Dissertation or Thesis",
+        "type:journal-article": "Journal article",
+        "type:book": "Book",
+        "type:book-chapter": "Book chapter",
+        "type:conference-paper": "Conference paper",
+        "type:data-set": "Data set",
+        "type:preprint": "Preprint",
+        "type:report": "Report",
+        "type:software": "Software",
+        "type:other": "Other",
+        "visibility:public": "Everyone",
+        "visibility:limited": "Trusted parties",
+        "visibility:registered-only": "Registered users",
+        "visibility:private": "Only me",
+        "section:work": "work",
+        "section:education": "education",
+        "section:employment": "employment",
+        "section:qualification": "qualification",
+        "section:distinction": "distinction",
+        "section:invited-position": "invited position",
+        "section:membership": "membership",
+        "section:service": "service",
     },
     "es": {
         "title": "Emulador del registro ORCID",
@@ -108,18 +139,55 @@ MESSAGES: dict[str, dict[str, str]] = {
         "(obras, afiliaciones, financiación)",
         "scope:/person/update": "Añadir o actualizar su información biográfica",
         "seeded_heading": "Investigadores de prueba",
+        "name_hidden": "Nombre no público",
+        "record_not_found": "No hay ningún registro ORCID con este iD.",
+        "record_deprecated": "Este registro está obsoleto. Consulte el registro principal:",
+        "record_locked": "ORCID ha bloqueado este registro.",
+        "record_deactivated": "Este registro ha sido desactivado.",
+        "employment": "Empleo",
+        "education": "Educación y titulaciones",
+        "present": "actualidad",
+        "type:dissertation-thesis": "Tesis doctoral o de maestría",
+        "type:journal-article": "Artículo de revista",
+        "type:book": "Libro",
+        "type:book-chapter": "Capítulo de libro",
+        "type:conference-paper": "Ponencia de congreso",
+        "type:data-set": "Conjunto de datos",
+        "type:preprint": "Preimpresión",
+        "type:report": "Informe",
+        "type:software": "Software",
+        "type:other": "Otro",
+        "visibility:public": "Todo el mundo",
+        "visibility:limited": "Partes de confianza",
+        "visibility:registered-only": "Usuarios registrados",
+        "visibility:private": "Solo yo",
+        "section:work": "obra",
+        "section:education": "educación",
+        "section:employment": "empleo",
+        "section:qualification": "titulación",
+        "section:distinction": "distinción",
+        "section:invited-position": "puesto invitado",
+        "section:membership": "afiliación a sociedad",
+        "section:service": "servicio",
     },
 }
 
 
 def current_lang() -> str:
-    """``lang`` from the query or form wins and is remembered in the emulator's session."""
+    """As ORCID's registry picks it: the ``lang`` parameter (remembered), else the remembered
+    choice, else the browser's ``Accept-Language``, else English. ORCID-Source orcid-web/src/
+    main/resources/orcid-frontend-web-servlet.xml:76-79 (LocaleChangeInterceptor, paramName
+    ``lang``) and orcid-web/src/main/java/org/orcid/frontend/spring/i18n/
+    OrcidCookieLocaleResolver.java:16 (Spring's CookieLocaleResolver: the cookie, then the
+    request's Accept-Language)."""
     asked = (request.values.get("lang") or "").strip().lower().replace("-", "_")[:2]
     if asked in LANGUAGES:
         session["lang"] = asked
         return asked
     remembered = session.get("lang")
-    return remembered if remembered in LANGUAGES else "en"
+    if remembered in LANGUAGES:
+        return str(remembered)
+    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def translate(key: str, **kwargs: str) -> str:

@@ -19,6 +19,7 @@ null) and the work goes on to ActivityValidator: ``lenient=True`` imitates that.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .rules import (
@@ -43,6 +44,9 @@ _ENUMS: dict[str, frozenset[str]] = {
     "Relationship": RELATIONSHIPS,
     "SequenceType": SEQUENCES,
 }
+
+
+_NOT_URI = re.compile(r"%(?![0-9A-Fa-f]{2})|#.*#")
 
 
 class Reader:
@@ -85,6 +89,15 @@ class Reader:
             raise self.xsd(f"cvc-maxLength-valid: Value of {label} with length = '{len(value)}' "
                            f"is not facet-valid with respect to maxLength '{limit}'.")
 
+    def uri(self, value: str | None, label: str) -> None:
+        """``xs:anyURI`` (common:url, external-id-url; common-3.0.xsd:353-361, :1038): the schema
+        validator refuses a '%' not followed by two hex digits and a second '#'."""
+        if value is None or self.lenient:
+            return
+        if _NOT_URI.search(value):
+            raise self.xsd(f"cvc-datatype-valid.1.2.1: '{value}' is not a valid value for "
+                           f"'anyURI' ({label}).")
+
     def visibility(self, value: Any) -> None:
         """``common:visibility`` is an XSD enumeration (common-3.0.xsd:532)."""
         if value is not None and value not in VISIBILITIES and not self.lenient:
@@ -112,6 +125,7 @@ def check_work(data: dict[str, Any], visibility: Any, reader: Reader) -> None:
     # Work.country holds a Country whose value is null after a dropped enum: ActivityValidator
     # then answers 9037 (ActivityValidator.java:102-109), which "" reproduces in rules.py.
     reader.enum(data, "country", "Iso3166Country", drop_to="")
+    reader.uri(data.get("url"), "url")
     _ext_ids(data, reader)
     for contributor in data.get("contributors", []):
         # common:credit-name extends common:string-150 (non-empty, max 150)
@@ -134,9 +148,14 @@ def check_affiliation(data: dict[str, Any], visibility: Any, reader: Reader) -> 
         reader.text(org.get("disambiguated_id"), "disambiguated-organization-identifier", 500)
         reader.text(org.get("disambiguation_source"), "disambiguation-source", 500)
         reader.enum(org, "country", "Iso3166Country", drop_to="")
+    reader.uri(data.get("url"), "url")
     _ext_ids(data, reader)
 
 
 def _ext_ids(data: dict[str, Any], reader: Reader) -> None:
     for ext in data.get("external_ids", []):
         reader.enum(ext, "relationship", "Relationship")
+        # external-id-type and -value are common:non-empty-string (common-3.0.xsd:1034-1035)
+        reader.text(ext.get("type"), "external-id-type", None, True)
+        reader.text(ext.get("value"), "external-id-value", None, True)
+        reader.uri(ext.get("url"), "external-id-url")

@@ -90,6 +90,10 @@ class Researcher:
     locale: str = "en"
     created: float = 0.0
     items: dict[str, dict[int, Item]] = field(default_factory=dict)
+    #: "active", "locked", "deactivated", "deprecated" or "merged" (record_status.py).
+    status: str = "active"
+    #: The primary record of a deprecated or merged one.
+    primary: str | None = None
 
     @property
     def display_name(self) -> str:

@@ -216,7 +216,12 @@ def openid_configuration() -> Response:
 
 @bp.route("/oauth/jwks")
 def jwks() -> Response:
-    response = jsonify({"keys": [emulator().key.as_dict(private=False)]})
+    """ORCID publishes the public half of the key it loads (ORCID-Source orcid-core/src/main/java/
+    org/orcid/core/oauth/openid/OpenIDConnectKeyService.java:60-72, :110-111); its published
+    set (kty, e, use, kid, n) carries no ``alg``, so clients must not rely on one."""
+    key = emulator().key.as_dict(private=False)
+    key.pop("alg", None)
+    response = jsonify({"keys": [key]})
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -11,6 +11,7 @@ import re
 from urllib.parse import unquote
 
 from .endpoints import endpoints
+from .pid_keys import normalized_id
 
 __all__ = [
     "ORCID_ID_SHAPE",
@@ -240,20 +241,11 @@ def normalize_handle(text: str) -> str:
 
 
 def external_id_key(id_type: str, value: str) -> tuple[str, str]:
-    """``(type, normalized value)`` as ORCID compares external ids for duplicates (API-FACTS §5).
+    """``(type, normalized value)`` as ORCID compares external ids for duplicates (409/9021).
 
-    DOIs: the ``10.…`` part, lower-cased. URIs: ``http://`` added when the scheme is missing,
-    case kept. Handles and every other type: trimmed and lower-cased. ORCID's exact rule for
-    types other than doi, handle and uri is UNCONFIRMED; lower-casing can only make us match
-    *more* of our own items, which is the safe side for avoiding a second copy.
+    ORCID's own normalization (:mod:`.pid_keys`): DOIs are extracted from URL forms and
+    lower-cased; ISBN, ISSN, PMID, PMC, arXiv, bibcode and RRID are reduced to the identifier;
+    URIs get ``http://`` when they have no http(s)/ftp(s) scheme and keep their case; handles and
+    the other case-insensitive types are lower-cased. Types are compared exactly, as ORCID does.
     """
-    kind = id_type.strip().lower()
-    text = value.strip()
-    if kind == "doi":
-        try:
-            return kind, doi_key(text)
-        except ValueError:
-            return kind, text.lower()
-    if kind == "uri":
-        return kind, text if "://" in text or text.startswith("urn:") else f"http://{text}"
-    return kind, text.lower()
+    return id_type, normalized_id(id_type, value)

@@ -4,6 +4,12 @@ The XSD accepts much that ORCID's ActivityValidator refuses (unknown work types,
 relationship, education without a disambiguated organization, …). These checks run before an
 item is serialized, so a site learns *which field* is wrong instead of queueing a delivery that
 can only fail. Each function returns ``(field, message)`` pairs; the model raises the first.
+
+The rules are ORCID's (ORCID-Source ActivityValidator.java, ExternalIDValidator.java and the
+orcid-model XSDs; ``AV`` below is orcid-core/src/main/java/org/orcid/core/manager/v3/validator/
+ActivityValidator.java). A few are this library's own, stricter than ORCID, because a
+repository's own data needs them; their messages say so (:data:`OWN_RULE`) and
+docs/validation.md lists them. This module shares no code with the emulator's checks.
 """
 
 from __future__ import annotations
@@ -11,20 +17,21 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from .identifiers import normalize_doi, normalize_handle, parse_orcid_id
+from .identifiers import normalize_handle, parse_orcid_id
 from .item_fields import AffiliationFields, WorkFields
 from .values import Contributor, ExternalId, FuzzyDate, Organization
 from .vocabulary import (
     AFFILIATION_SECTIONS,
     CITATION_TYPES,
-    CONTRIBUTOR_ROLES,
     CONTRIBUTOR_SEQUENCES,
     COUNTRY_CODES,
     CREDIT_ROLE_BASE,
+    CREDIT_ROLES,
     DISAMBIGUATION_SOURCES,
     EXTERNAL_ID_TYPES,
     FUNDED_BY_TYPES,
     LANGUAGE_CODES,
+    LEGACY_CONTRIBUTOR_ROLES,
     RELATIONSHIPS,
     STRICT_AFFILIATION_SECTIONS,
     VISIBILITIES,
@@ -36,11 +43,16 @@ Problems = list[tuple[str, str]]
 
 # Characters XML 1.0 cannot carry; lxml would refuse them with a less helpful message.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ORCID_PATH = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")  # OrcidStringUtils.ORCID_STRING
+_BAD_URI = re.compile(r"%(?![0-9A-Fa-f]{2})|#.*#")
 _ROR = re.compile(r"^https://ror\.org/0[a-z0-9]{6}\d{2}$")
 # A conservative cap on URLs and id values: common:string-2084 is ORCID's widest URL type, and
 # over-long values fail in ORCID's database with a 500 (API-FACTS §7). The exact column sizes
 # are UNCONFIRMED, so the cap errs on the side of refusing early.
 MAX_URL = 2084
+
+#: Appended to the message of a rule that is this library's, not ORCID's.
+OWN_RULE = " (this is flask-orcid's own rule, stricter than ORCID's; see docs/validation.md)"
 
 
 class _Checker:
@@ -51,9 +63,17 @@ class _Checker:
         self.found.append((name, f"{name}: {message}"))
 
     def text(
-        self, name: str, value: object, *, limit: int, required: bool = False, label: str = ""
+        self,
+        name: str,
+        value: object,
+        *,
+        limit: int,
+        required: bool = False,
+        label: str = "",
+        blank_ok: bool = False,
     ) -> None:
-        """A string field: present when required, not blank when given, within ORCID's limit."""
+        """A string field: present when required, within ORCID's limit, and not blank when given
+        unless its XSD type allows blanks (``blank_ok``; most are ``common:non-empty-string``)."""
         what = label or "this field"
         if value is None:
             if required:
@@ -63,7 +83,10 @@ class _Checker:
             self.add(name, f"expected text, got {type(value).__name__}.")
             return
         if not value.strip():
-            self.add(name, f"ORCID requires {what}." if required else "must not be blank; leave it out instead.")
+            if required:
+                self.add(name, f"ORCID requires {what}.")
+            elif not blank_ok:
+                self.add(name, "must not be blank; leave it out instead (ORCID refuses a blank value).")
             return
         if len(value) > limit:
             self.add(name, f"ORCID allows at most {limit} characters; this has {len(value)}.")
@@ -83,14 +106,28 @@ class _Checker:
             self.add(name, f"{value!r} is not {what} ORCID accepts{hint}.")
 
     def url(self, name: str, value: object) -> None:
+        """ORCID's XSD types URLs as ``xs:anyURI``, which takes relative paths and even blanks; the
+        links a repository sends are its own landing pages, so this library wants them absolute."""
         if value is None:
             return
-        self.text(name, value, limit=MAX_URL)
-        if not isinstance(value, str) or not value.strip():
+        if isinstance(value, str) and len(value) > MAX_URL:
+            self.add(name, f"at most {MAX_URL} characters; this has {len(value)}{OWN_RULE}.")
             return
-        parts = urlsplit(value.strip())
+        if not isinstance(value, str):
+            self.add(name, f"expected text, got {type(value).__name__}.")
+            return
+        try:
+            parts = urlsplit(value.strip())
+        except ValueError:
+            parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", value.strip()):
-            self.add(name, f"{value!r} is not an absolute http(s) URL.")
+            self.add(name, f"{value!r} is not an absolute http(s) URL{OWN_RULE}.")
+        elif _BAD_URI.search(value):
+            # xs:anyURI (common-3.0.xsd:353-361): ORCID's schema check refuses these (400/9012).
+            self.add(name, f"{value!r} is not a valid URI (a stray '%' or a second '#').")
+        bad = _NOT_XML.search(value)
+        if bad:
+            self.add(name, f"contains the control character {bad.group(0)!r}, which XML cannot carry.")
 
     def date(self, name: str, value: FuzzyDate | None) -> None:
         if value is None:
@@ -107,63 +144,63 @@ class _Checker:
         # Never written (the researcher's default applies); only sanity-checked when read back.
         self.choice("visibility", value, VISIBILITIES, "a visibility")
 
-    def external_ids(self, items: list[ExternalId], *, require_self: bool) -> None:
-        if require_self:
-            if not items:
-                self.add(
-                    "external_ids",
-                    "ORCID requires at least one external identifier (the thesis handle or DOI) "
-                    "with relationship 'self'.",
-                )
-                return
-            if not any(getattr(x, "relationship", None) == "self" for x in items):
-                self.add(
-                    "external_ids",
-                    "ORCID requires at least one identifier with relationship 'self'.",
-                )
+    def external_ids(self, items: list[ExternalId]) -> None:
+        """A work's ids: AV:233-250 (funded-by, 9020), ExternalIDValidator.java:82-110 (9023)."""
+        if not items:
+            self.add(
+                "external_ids",
+                "ORCID requires at least one external identifier (the thesis handle or DOI) "
+                "with relationship 'self'.",
+            )
+            return
+        if not any(getattr(x, "relationship", None) == "self" for x in items):
+            self.add("external_ids", "ORCID requires at least one identifier with relationship 'self'.")
         for index, item in enumerate(items):
-            self.external_id(f"external_ids[{index}]", item)
+            self.external_id(f"external_ids[{index}]", item, work=True)
 
-    def external_id(self, prefix: str, item: ExternalId) -> None:
+    def external_id(self, prefix: str, item: ExternalId, *, work: bool) -> None:
+        """An affiliation's ids get the XSD's checks only: ORCID's validateAffiliation (AV:447-480)
+        never calls ExternalIDValidator, so any type and no relationship are accepted."""
         kind, value, relationship = item.type, item.value, item.relationship
         if not isinstance(kind, str) or not kind.strip():
             self.add(f"{prefix}.type", "ORCID requires the identifier type (doi, handle, uri, …).")
-        else:
+        elif work:
             self.choice(f"{prefix}.type", kind, EXTERNAL_ID_TYPES, "an identifier type")
         self.text(f"{prefix}.value", value, limit=MAX_URL, required=True, label="the identifier value")
         if relationship is None or relationship == "":
-            self.add(
-                f"{prefix}.relationship",
-                "ORCID requires a relationship: self, part-of, version-of or funded-by.",
-            )
+            if work:
+                self.add(
+                    f"{prefix}.relationship",
+                    "ORCID requires a relationship: self, part-of, version-of or funded-by.",
+                )
         else:
             self.choice(f"{prefix}.relationship", relationship, RELATIONSHIPS, "a relationship")
-            if relationship == "funded-by" and kind not in FUNDED_BY_TYPES:
+            # ExternalIdentifierFundedByHelper.java:11-19 compares the type without case.
+            if work and relationship == "funded-by" and str(kind).lower() not in FUNDED_BY_TYPES:
                 self.add(
                     f"{prefix}.relationship",
                     f"ORCID accepts 'funded-by' only for {', '.join(sorted(FUNDED_BY_TYPES))} ids, "
                     f"not {kind!r}.",
                 )
-        self.url(f"{prefix}.url", item.url)
-        if isinstance(value, str) and value.strip():
-            if kind == "doi":
-                try:
-                    normalize_doi(value)
-                except ValueError as exc:
-                    self.add(f"{prefix}.value", str(exc))
-            elif kind == "handle":
-                # ORCID only lower-cases handles, so a prefixed one escapes its duplicate check.
-                try:
-                    bare = normalize_handle(value)
-                except ValueError as exc:
-                    self.add(f"{prefix}.value", str(exc))
-                else:
-                    if bare != value.strip():
-                        self.add(
-                            f"{prefix}.value",
-                            f"send the bare handle {bare!r}, not {value!r} (normalize_handle() "
-                            f"does this); put the resolver link in url.",
-                        )
+        if item.url is not None:
+            self.url(f"{prefix}.url", item.url)
+        if work and kind == "handle" and isinstance(value, str) and value.strip():
+            self.bare_handle(f"{prefix}.value", value)
+
+    def bare_handle(self, name: str, value: str) -> None:
+        """ORCID has no handle normalizer (only lower-casing, normalizers/ in ORCID-Source), so a
+        prefixed handle escapes its duplicate check; a repository's thesis handle is its key."""
+        try:
+            bare = normalize_handle(value)
+        except ValueError as exc:
+            self.add(name, f"{exc}{OWN_RULE}")
+            return
+        if bare != value:
+            self.add(
+                name,
+                f"send the bare handle {bare!r}, not {value!r} (normalize_handle() does this); put "
+                f"the resolver link in url{OWN_RULE}.",
+            )
 
     def organization(self, prefix: str, org: Organization, *, strict: bool) -> None:
         self.text(f"{prefix}.name", org.name, limit=4000, required=True, label="the organization's name")
@@ -198,42 +235,67 @@ class _Checker:
 
     def contributor(self, prefix: str, person: Contributor) -> None:
         if person.credit_name is None and person.orcid is None:
-            self.add(prefix, "a contributor needs a credit_name or an ORCID iD.")
+            self.add(prefix, f"a contributor needs a credit_name or an ORCID iD{OWN_RULE}.")
         self.text(f"{prefix}.credit_name", person.credit_name, limit=150)
         if person.orcid is not None:
-            try:
-                canonical = parse_orcid_id(person.orcid)
-            except ValueError as exc:
-                self.add(f"{prefix}.orcid", str(exc))
-            else:
-                if canonical != person.orcid:
-                    self.add(f"{prefix}.orcid", f"write the bare iD {canonical!r}.")
+            self.contributor_orcid(f"{prefix}.orcid", person.orcid)
         self.choice(f"{prefix}.sequence", person.sequence, CONTRIBUTOR_SEQUENCES, "a contributor sequence")
         role = person.role
-        if role is not None and role not in CONTRIBUTOR_ROLES:
+        if role is not None and not _role_known(role):
             hint = ""
             if isinstance(role, str) and role.startswith(CREDIT_ROLE_BASE.rstrip("/")):
                 hint = " CRediT roles are full URIs ending in a slash, e.g. " + CREDIT_ROLE_BASE + "supervision/."
             self.add(f"{prefix}.role", f"{role!r} is not a contributor role ORCID accepts.{hint}")
 
 
+    def contributor_orcid(self, name: str, orcid: object) -> None:
+        """ORCID checks the shape only (AV:259-271, OrcidStringUtils.isValidOrcid, 9020); the
+        check digit is this library's rule: a mistyped supervisor iD names someone else."""
+        if not isinstance(orcid, str) or not _ORCID_PATH.fullmatch(orcid):
+            try:
+                canonical = parse_orcid_id(orcid)  # type: ignore[arg-type]
+            except ValueError as exc:
+                self.add(name, str(exc))
+            else:
+                self.add(name, f"write the bare iD {canonical!r}.")
+            return
+        try:
+            parse_orcid_id(orcid)
+        except ValueError as exc:
+            self.add(name, f"{exc}{OWN_RULE}")
+
+
+def _role_known(role: object) -> bool:
+    """ContributorRoleConverterImpl.java:33-52, :135-151: a legacy role's value or enum name,
+    compared exactly (``author``, ``AUTHOR``; not ``Author``), or a CRediT URI compared without
+    case (CreditRole.java:38-45)."""
+    if not isinstance(role, str):
+        return False
+    if role in LEGACY_CONTRIBUTOR_ROLES or role.lower() in CREDIT_ROLES:
+        return True
+    return role == role.upper() and role.lower().replace("_", "-") in LEGACY_CONTRIBUTOR_ROLES and "-" not in role
+
+
 def work_problems(work: WorkFields) -> Problems:
     """Everything in ``work`` that ORCID's API would refuse on POST or PUT."""
     check = _Checker()
     check.text("title", work.title, limit=1000, required=True, label="a title")
-    check.text("subtitle", work.subtitle, limit=1000)
+    check.text("subtitle", work.subtitle, limit=1000, blank_ok=True)
     check.text("translated_title", work.translated_title, limit=1000)
     if work.translated_title is not None and work.translated_title_language is None:
         check.add("translated_title_language", "a translated title needs its language code.")
     if work.translated_title_language is not None:
         if work.translated_title is None:
-            check.add("translated_title", "a translated title language was given without the title.")
+            check.add(
+                "translated_title",
+                f"a translated title language was given without the title, which would be lost{OWN_RULE}.",
+            )
         check.choice("translated_title_language", work.translated_title_language, LANGUAGE_CODES, "a language code")
     check.text("journal_title", work.journal_title, limit=1000)
-    check.text("short_description", work.short_description, limit=5000)
+    check.text("short_description", work.short_description, limit=5000, blank_ok=True)
     if (work.citation_type is None) != (work.citation_value is None):
         missing = "citation_value" if work.citation_value is None else "citation_type"
-        check.add(missing, "give both citation_type and citation_value.")
+        check.add(missing, f"give both citation_type and citation_value; one alone would be lost{OWN_RULE}.")
     check.choice("citation_type", work.citation_type, CITATION_TYPES, "a citation type")
     if work.citation_value is not None:
         check.text("citation_value", work.citation_value, limit=1_000_000, required=True, label="the citation")
@@ -243,7 +305,7 @@ def work_problems(work: WorkFields) -> Problems:
         hint = " (a thesis is 'dissertation-thesis')" if work.type in ("dissertation", "thesis") else ""
         check.add("type", f"{work.type!r} is not a work type ORCID accepts{hint}.")
     check.date("publication_date", work.publication_date)
-    check.external_ids(work.external_ids, require_self=True)
+    check.external_ids(work.external_ids)
     check.url("url", work.url)
     for index, person in enumerate(work.contributors):
         check.contributor(f"contributors[{index}]", person)
@@ -262,13 +324,8 @@ def affiliation_problems(item: AffiliationFields) -> Problems:
         return check.found
     strict = item.section in STRICT_AFFILIATION_SECTIONS
     if item.organization is None:
-        if strict:
-            check.add("organization", f"ORCID requires the organization for {item.section}.")
-        elif not item.external_ids:
-            check.add(
-                "organization",
-                f"ORCID requires a disambiguated organization or external ids for {item.section}.",
-            )
+        # Every section needs one: AV:367-371 (education, employment), :399-408 (the others), 9046.
+        check.add("organization", f"ORCID requires the organization for {item.section}.")
     else:
         check.organization("organization", item.organization, strict=strict)
         if not strict and item.organization.disambiguated_id is None and not item.external_ids:
@@ -280,23 +337,25 @@ def affiliation_problems(item: AffiliationFields) -> Problems:
     check.text("role_title", item.role_title, limit=4000)
     check.date("start_date", item.start_date)
     check.date("end_date", item.end_date)
-    if item.end_date is not None and item.start_date is None:
-        check.add("start_date", "ORCID requires a start date when an end date is given.")
+    # An end date alone is fine (a degree known by its award year): 9050 is for fundings and
+    # research resources only (AV:349-351, :594-596); affiliations only compare (AV:468-478).
     if item.start_date is not None and item.end_date is not None:
-        if _after(item.start_date, item.end_date):
-            check.add("end_date", f"ends ({item.end_date}) before it starts ({item.start_date}).")
+        if _padded(item.start_date) > _padded(item.end_date):
+            check.add(
+                "end_date",
+                f"ends ({item.end_date}) before it starts ({item.start_date}); ORCID compares the "
+                f"dates as written, so a start of 2020-05 is after an end of 2020.",
+            )
     check.url("url", item.url)
-    check.external_ids(item.external_ids, require_self=False)
+    for index, ext in enumerate(item.external_ids):
+        check.external_id(f"external_ids[{index}]", ext, work=False)
     check.put_code(item.put_code)
     check.visibility(item.visibility)
     return check.found
 
 
-def _after(start: FuzzyDate, end: FuzzyDate) -> bool:
-    """True when ``start`` is later than ``end``, comparing only the parts both dates have."""
-    for a, b in ((start.year, end.year), (start.month, end.month), (start.day, end.day)):
-        if a is None or b is None:
-            return False
-        if a != b:
-            return a > b
-    return False
+def _padded(date: FuzzyDate) -> str:
+    """FuzzyDateUtils.compareTo (ORCID-Source orcid-core/src/main/java/org/orcid/core/utils/v3/
+    FuzzyDateUtils.java:36-51): year, month and day padded with zeros and compared as text, so a
+    missing month counts as 00 and 2020-05 comes after 2020."""
+    return f"{date.year:04d}{date.month or 0:02d}{date.day or 0:02d}"

@@ -75,8 +75,9 @@ def _external_ids(parent: etree._Element, items: list[ExternalId]) -> None:
         _sub(element, "common", "external-id-type", item.type)
         _sub(element, "common", "external-id-value", item.value)
         _opt(element, "common", "external-id-url", item.url)
-        # The XSD calls relationship optional; ORCID's server requires it (API-FACTS §5).
-        _sub(element, "common", "external-id-relationship", item.relationship)
+        # The XSD calls relationship optional; ORCID requires it on a work's ids (validate()
+        # says so) but not on an affiliation's, and an empty element is an invalid enum (9051).
+        _opt(element, "common", "external-id-relationship", item.relationship)
 
 
 def _organization(parent: etree._Element, org: Organization) -> None:

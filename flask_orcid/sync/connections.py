@@ -24,7 +24,7 @@ from .crypto import TokenCipher
 from .mixins import AccountMixin, PendingRevocationMixin
 from .models import Models
 from .sql import rowcount
-from .states import ACTIVE, FAILED, PARK_AUTH, PARKED, PENDING
+from .states import ACTIVE, FAILED, PARK_AUTH, PARK_MOVED, PARKED, PENDING, REMOVED
 
 __all__ = [
     "AUTH_MESSAGE",
@@ -32,9 +32,11 @@ __all__ = [
     "attempt_revocations",
     "disconnect",
     "park_for_auth",
+    "moved_message",
     "park_lost_connections",
     "parse_scopes",
     "queue_revocations",
+    "record_moved",
     "retry_delay",
     "retry_pending_revocations",
     "rotate_keys",
@@ -119,6 +121,61 @@ def token_rejected(session: Session, models: Models, user_key: str, token_used: 
     session.commit()
     log.warning("ORCID refused the token for %s: connection marked invalid", account.orcid)
     return parked
+
+
+def moved_message(deprecated: str, primary: str | None) -> str:
+    """The admin's reason for rows of a deprecated or merged record (ORCID's 9007)."""
+    if primary:
+        return (f"ORCID merged the record {deprecated} into {primary}. The items are for "
+                f"{primary} now and are sent when the researcher connects that iD.")
+    return (f"ORCID deprecated the record {deprecated} without naming the record it was "
+            "merged into. The items are sent when the researcher connects their current iD.")
+
+
+def record_moved(session: Session, models: Models, user_key: str, deprecated: str,
+                 primary: str | None, *, lease: str | None = None) -> int:
+    """ORCID answered 9007: ``deprecated`` is merged into ``primary`` (when ORCID named it).
+
+    ORCID clears a deprecated record (ProfileEntityManagerImpl.deprecateProfile) and the token
+    was granted for it, so every row of the researcher, delivered or not, is moved to the
+    primary iD without a put-code and parked until they connect again; then everything is
+    sent to the primary record anew. The connection moves to the primary iD too (unless
+    another user here holds it), so connecting that iD is a reconnection. Rows the researcher
+    removed stay removed. Only if the stored connection is still the deprecated iD's.
+    Commits; returns how many rows moved.
+    """
+    session.commit()
+    Account, Item = models.Account, models.Item
+    account = session.scalars(sa.select(Account).where(Account.user_key == user_key)
+                              .order_by(Account.id)
+                              .execution_options(populate_existing=True)).first()
+    if account is None or account.orcid != deprecated:
+        return 0
+    if account.status == ACTIVE:
+        account.mark_invalid()
+    taken = primary is not None and session.scalar(
+        sa.select(Account.id).where(Account.orcid == primary)) is not None
+    if primary is not None and not taken:
+        account.orcid = primary  # the researcher's iD is the primary one now
+    else:
+        primary = None if taken else primary
+    now = utcnow()
+    free = sa.or_(Item.lease_owner.is_(None), Item.lease_expires_at < now)
+    mine = Item.lease_owner == lease if lease is not None else sa.false()
+    result = session.execute(
+        sa.update(Item).where(Item.user_key == user_key, Item.state != REMOVED,
+                              sa.or_(Item.orcid.is_(None), Item.orcid == deprecated),
+                              sa.or_(mine, free))
+        .values(state=PARKED, park_reason=PARK_MOVED, orcid=primary, put_code=None,
+                written_hash=None, next_attempt_at=None, error_status=None, error_code=9007,
+                error_message=moved_message(deprecated, primary), lease_owner=None,
+                lease_expires_at=None, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+    log.warning("ORCID record %s was merged into %s: its rows wait for a new connection",
+                deprecated, primary or "an unnamed record")
+    return rowcount(result)
 
 
 def park_lost_connections(session: Session, models: Models) -> int:

@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import signals
-from ..errors import InsufficientScopeError, InvalidTokenError, ORCIDError
+from ..errors import InsufficientScopeError, InvalidTokenError, ORCIDError, RecordDeprecatedError
 from ..protocol.client import ORCIDClient
 from .clock import utcnow
-from .connections import token_rejected
+from .connections import moved_message, record_moved, token_rejected
 from .models import Models
 from .results import REMOVED_MESSAGE
 from .sql import rowcount
@@ -106,6 +106,10 @@ def reconcile(session: Session, models: Models, client: ORCIDClient, account: An
         return summary
     except InsufficientScopeError:
         summary.error = "the connection may not read the record (missing /read-limited)"
+        return summary
+    except RecordDeprecatedError as exc:  # 301/9007: merged into a primary record
+        summary.error = moved_message(account.orcid, exc.primary_orcid)
+        record_moved(session, models, account.user_key, account.orcid, exc.primary_orcid)
         return summary
     except ORCIDError as exc:
         summary.error = f"ORCID could not be read ({type(exc).__name__})"

@@ -25,19 +25,23 @@ from ..errors import (
     InvalidTokenError,
     NotFoundError,
     ORCIDError,
+    RecordDeactivatedError,
     RecordDeprecatedError,
+    RecordLockedError,
     ValidationError,
 )
 from ..protocol.model import Affiliation, Work
 from .clock import utcnow
-from .connections import AUTH_MESSAGE, SCOPE_MESSAGE
+from .connections import AUTH_MESSAGE, SCOPE_MESSAGE, moved_message, record_moved
 from .mixins import item_from_payload
 from .models import Models
 from .policy import Settings, backoff_delay, error_fields, is_transient
 from .sql import rowcount
 from .states import (
     FAILED,
+    PARK_DEACTIVATED,
     PARK_GAVE_UP,
+    PARK_LOCKED,
     PARK_REJECTED,
     PARK_SCOPE,
     PARKED,
@@ -261,6 +265,8 @@ class ResultWriter:
             self.park(row, operation, PARK_SCOPE, exc, ms, message=SCOPE_MESSAGE,
                       commit=commit)
             return
+        if self._record_unavailable(row, operation, exc, ms, commit):
+            return
         if isinstance(exc, (BadRequestError, ForbiddenError, RecordDeprecatedError,
                             ConflictError, NotFoundError, ValidationError)):
             self.park(row, operation, PARK_REJECTED, exc, ms, commit=commit)
@@ -274,6 +280,26 @@ class ResultWriter:
             self._give_up(row, operation, exc, ms, commit)
         else:
             self._retry_later(row, operation, exc, ms, commit)
+
+    def _record_unavailable(self, row: Row, operation: str, exc: BaseException, ms: int,
+                            commit: bool) -> bool:
+        """The record itself refuses every call: locked (9018), deactivated (9044), or
+        deprecated / merged (9007, see :func:`.connections.record_moved`). True if handled."""
+        if isinstance(exc, RecordLockedError):
+            self.park(row, operation, PARK_LOCKED, exc, ms, commit=commit)
+        elif isinstance(exc, RecordDeactivatedError):
+            self.park(row, operation, PARK_DEACTIVATED, exc, ms, commit=commit)
+        elif isinstance(exc, RecordDeprecatedError):
+            primary = exc.primary_orcid if exc.primary_orcid != self.orcid else None
+            self.event(row, operation, exc, ms, PARKED,
+                       message=moved_message(self.orcid, primary))
+            self.result.parked += record_moved(self.session, self.models, self.user_key,
+                                               self.orcid, primary, lease=self.token)
+            self.written.add(row.id)
+            self.auth_lost = True  # nothing more can be sent with this connection
+        else:
+            return False
+        return True
 
     def _give_up(self, row: Row, operation: str, exc: BaseException, ms: int,
                  commit: bool) -> None:

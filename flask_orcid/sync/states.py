@@ -12,7 +12,10 @@ __all__ = [
     "PARKED",
     "PARK_AUTH",
     "PARK_CONFLICT",
+    "PARK_DEACTIVATED",
     "PARK_GAVE_UP",
+    "PARK_LOCKED",
+    "PARK_MOVED",
     "PARK_REJECTED",
     "PARK_SCOPE",
     "PENDING",
@@ -41,4 +44,10 @@ PARK_SCOPE = "scope"
 PARK_REJECTED = "rejected"
 PARK_GAVE_UP = "gave_up"
 PARK_CONFLICT = "conflict"
-RESUME_ON_RECONNECT = (PARK_AUTH, PARK_SCOPE)
+#: The researcher's record is locked by ORCID (409/9018) or deactivated (409/9044).
+PARK_LOCKED = "record_locked"
+PARK_DEACTIVATED = "record_deactivated"
+#: The record was deprecated or merged into a primary one (9007): the rows now belong to the
+#: primary iD and resume when the researcher connects it.
+PARK_MOVED = "record_moved"
+RESUME_ON_RECONNECT = (PARK_AUTH, PARK_SCOPE, PARK_MOVED)

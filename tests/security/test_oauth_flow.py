@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import re
 import time
@@ -339,3 +343,22 @@ def test_unknown_kid_refetches_the_key_set_once(rsa_keys):
     with pytest.raises(IDTokenError):
         verify_id_token("not.a-jwt", get_jwks=get_jwks, issuer="https://orcid.example",
                         client_id="APP-1", nonce=None)
+
+
+def test_a_key_set_without_alg_verifies_rs256_only(rsa_keys):
+    """ORCID's published key names no algorithm (issue 12): RS256 is still the only one taken."""
+    public = rsa_keys[0].as_dict(private=False)
+    public.pop("alg", None)
+    jwks = {"keys": [public]}
+    kwargs = dict(get_jwks=lambda refresh: jwks, issuer="https://orcid.example", client_id="APP-1",
+                  nonce="n-1", orcid="0000-0002-1825-0097")
+    claims = _good_claims(int(time.time()))
+    assert verify_id_token(_signed(claims, rsa_keys[0]), **kwargs)["sub"] == claims["sub"]
+    # an HMAC token keyed with the public key (algorithm confusion) is refused
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{b64(json.dumps({'alg': 'HS256', 'kid': 'k1'}).encode())}.{b64(json.dumps(claims).encode())}"
+    mac = hmac.new(rsa_keys[0].as_pem(private=False), signing_input.encode(), hashlib.sha256).digest()
+    with pytest.raises(IDTokenError):
+        verify_id_token(f"{signing_input}.{b64(mac)}", **kwargs)
