@@ -124,7 +124,6 @@ class ThesisForm(FlaskForm):
     family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=150)])
     email = StringField(_l("Email"), validators=[Optional(), EMAIL, Length(max=254)])
     department = StringField(_l("Program or department"), validators=[Optional(), Length(max=300)])
-    institution = StringField(_l("Institution"), validators=[Optional(), Length(max=300)])
 
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Give your thesis a title.")), Length(max=1000)]

@@ -24,5 +24,5 @@ def connected(account, token):  # noqa: ANN001 - the extension's Account model a
     # join that transaction, so the connection and the deposits are stored together.
     db.session.add(account)
     queue_published_theses(user, account.orcid)
-    flash(_("Your ORCID iD is connected."), "success")
+    flash(_("Your ORCID iD is connected."), "connected")
     return None

@@ -29,7 +29,7 @@ from .db import db
 from .forms import DEGREE_LABELS, LANGUAGE_LABELS, ThesisForm
 from .models import DRAFT, SUBMITTED, Advisor, Thesis, utcnow
 from .orcid_setup import author_orcid, orcid
-from .prefill import thesis_prefill
+from .prefill import Prefill, thesis_prefill
 
 log = logging.getLogger(__name__)
 bp = Blueprint("student", __name__)
@@ -86,7 +86,7 @@ def _remove_pdf(name: str | None) -> None:
 
 #: ThesisForm fields stored as they are on the Thesis row (advisors and the PDF aside).
 THESIS_FIELDS = (
-    "given_names", "family_name", "email", "department", "institution", "title",
+    "given_names", "family_name", "email", "department", "title",
     "subtitle", "abstract", "keywords", "language", "degree", "program_start",
     "degree_date", "embargo_until",
 )
@@ -166,12 +166,13 @@ def new_thesis():
     """Step 2: the deposit form, prefilled from the ORCID record when the student connected."""
     orcid_id = author_orcid(g.user)
     # Read the record once, to show the form; a POST carries what the student wrote.
-    form = ThesisForm(data=_prefill_for(g.user, orcid_id) if request.method == "GET" else None)
+    prefill = _prefill_for(g.user, orcid_id) if request.method == "GET" else Prefill()
+    form = ThesisForm(data=prefill.data if request.method == "GET" else None)
     response = _handle(form, None)
     if response is not None:
         return response
     return render_template("student/thesis_form.html", form=form, thesis=None, orcid_id=orcid_id,
-                           pending_pdf=session.get("pending_pdf"))
+                           pending_pdf=session.get("pending_pdf"), sources=prefill.sources)
 
 
 @bp.route("/my/theses/<int:thesis_id>/edit", methods=("GET", "POST"))
@@ -212,8 +213,9 @@ def own_pdf(thesis_id: int):
                      download_name=thesis.pdf_name or "thesis.pdf")
 
 
-def _prefill_for(user, orcid_id: str | None) -> dict:  # noqa: ANN001
-    """Form defaults: the ORCID record first (when connected), the local account second."""
+def _prefill_for(user, orcid_id: str | None) -> Prefill:  # noqa: ANN001
+    """Form defaults: the ORCID record first (when connected), the local account second.
+    ``sources`` names only what came from ORCID, for the form to say so."""
     record = orcid.read_record_for_prefill(user.key) if orcid_id is not None else None
     if orcid_id is not None and record is None:
         # flask-orcid logged why; the form works without prefill.
@@ -222,12 +224,12 @@ def _prefill_for(user, orcid_id: str | None) -> dict:  # noqa: ANN001
               "You can fill it in yourself."),
             "warning",
         )
-    data = thesis_prefill(record)
+    prefill = thesis_prefill(record)
+    data = prefill.data
     data.setdefault("given_names", user.given_names)
     data.setdefault("family_name", user.family_name)
     data.setdefault("email", user.email)
-    data.setdefault("institution", current_app.config["REPOSITORY_INSTITUTION_NAME"])
     # most theses are written in the language the student uses the site in
     data.setdefault("language", str(get_locale()))
-    return data
+    return prefill
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -55,12 +56,35 @@ def test_connect_from_the_submission_step_prefills_the_form(repo, josiah, author
     # the authenticated iD, read-only and in full display form
     assert f"{emulator.url}/{JOSIAH}" in html and 'id="author-orcid"' in html
     assert 'value="josiah@example.edu"' in html
-    # program and institution from the current education on the record
+    # department and program start from the education at this school's institution (by ROR),
+    # each saying where it came from
     assert 'value="Psychoceramics"' in html
-    assert 'value="Brown University"' in html
     assert 'value="1985-09"' in html
+    assert 'id="department-source"' in html and 'id="program_start-source"' in html
+    assert "your education at Brown University, since 1985-09" in html
+    # the sample's unused "Institution" field is gone: the institution is the school's own
+    assert 'id="institution"' not in html
     # once connected, the explained step is skipped
     assert josiah.client.get("/submit").headers["Location"].endswith("/submit/form")
+
+
+def test_affiliations_elsewhere_never_prefill_the_school_fields(repo, make_person, authorize,
+                                                               emulator):
+    """María's record has a finished degree at Salamanca and a job at another university and
+    nothing at this school (Brown): no department, no program start, no claim of a prefill
+    from an affiliation; her name and email still come from ORCID."""
+    maria = make_person(repo, email="maria@example.edu", given_names="María José",
+                        family_name="García Núñez")
+    connect(maria, authorize, who="maria@example.edu")
+    html = maria.client.get("/submit/form").get_data(as_text=True)
+    assert "We filled in what we could from your ORCID record" in html
+    assert 'id="given_names-source"' in html
+    assert 'id="department-source"' not in html and 'id="program_start-source"' not in html
+    assert "Facultad de Geograf" not in html and "Salamanca" not in html
+    form = re.search(r'<input[^>]*id="department"[^>]*>', html).group(0)
+    assert 'value=""' in form or "value=" not in form
+    start = re.search(r'<input[^>]*id="program_start"[^>]*>', html).group(0)
+    assert 'value=""' in start or "value=" not in start
 
 
 def test_denial_offers_to_try_again_and_to_continue(repo, josiah, authorize):

@@ -17,7 +17,6 @@ def thesis_fields(**overrides: object) -> dict[str, object]:
         "family_name": "Lovelace",
         "email": "ada@example.edu",
         "department": "Department of Mathematics",
-        "institution": "Brown University",
         "title": "Notes on the Analytical Engine",
         "subtitle": "Programs before computers",
         "abstract": "We study the first published algorithm intended for a machine.",
