@@ -226,9 +226,30 @@ class ThesisForm(FlaskForm):
             ]
             ok = False
         if not has_pdf:
-            self.pdf.errors = [*self.pdf.errors, _l("Upload the PDF of your thesis.")]
+            if not self.pdf.errors:  # a refused file already says what to do
+                self.pdf.errors = [*self.pdf.errors, _l("Upload the PDF of your thesis.")]
             ok = False
         return ok
+
+    def problems(self) -> list[tuple[str, str, str]]:
+        """Every field with an error, in form order, as (field id, label, first message): the
+        summary at the top of the form links to each one."""
+        found: list[tuple[str, str, str]] = []
+        for field in self:
+            if isinstance(field, FieldList):
+                for entry in field.entries:
+                    for sub in entry.form:
+                        if sub.errors:
+                            found.append((sub.id, str(sub.label.text), str(sub.errors[0])))
+            elif field.errors and field.name != "csrf_token":
+                found.append((field.id, str(field.label.text), str(field.errors[0])))
+        return found
+
+    def refused_file(self) -> str | None:
+        """The name of an uploaded file that was refused, to say which one."""
+        storage = self.pdf.data
+        name = getattr(storage, "filename", None) if self.pdf.errors else None
+        return str(name) if name else None
 
 
 class ReviewForm(FlaskForm):

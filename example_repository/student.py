@@ -127,6 +127,10 @@ def _handle(form: ThesisForm, thesis: Thesis | None):
             if pending:
                 _remove_pdf(pending[0])
             session["pending_pdf"] = list(stored)
+        if form.submit.data:
+            # Report everything missing for submission in this same round, not one at a time.
+            has_pdf = bool(stored or session.get("pending_pdf") or (thesis and thesis.pdf_file))
+            form.check_complete(has_pdf=has_pdf)
         return None
     stored = _store_pdf(form)
     if stored is None and pending:

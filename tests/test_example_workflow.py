@@ -130,7 +130,7 @@ def test_draft_then_complete_submission(repo, make_person):
     response = student.post_form(url, {"title": "Half-finished", "submit": "1"},
                                  content_type="multipart/form-data")
     html = response.get_data(as_text=True)
-    assert "Please check the fields marked below." in html
+    assert 'id="form-problems"' in html
     assert "Add the abstract." in html and "Upload the PDF of your thesis." in html
     assert "Name at least one advisor." in html
     assert theses(repo)[0].status == "draft"
@@ -146,6 +146,34 @@ def test_draft_then_complete_submission(repo, make_person):
     assert "Notes on the Analytical Engine" in dashboard and "Submitted" in dashboard
     # a submitted thesis is the graduate school's now
     assert student.client.get(url).status_code == 302
+
+
+def test_every_missing_field_is_reported_in_one_round_with_links(repo, make_person):
+    """Nothing typed, submit: the title (a validator) and everything submission needs are
+    listed together at the top, each linking to its field; nothing is saved."""
+    student = make_person(repo)
+    response = student.post_form("/submit/form", {"submit": "1", "given_names": "",
+                                                  "family_name": "", "email": ""},
+                                 content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    summary = html[html.index('id="form-problems"'):]
+    summary = summary[:summary.index("</div>")]
+    for field_id in ("given_names", "family_name", "email", "department", "title", "abstract",
+                     "degree", "program_start", "degree_date", "advisors-0-name", "pdf"):
+        assert f'href="#{field_id}"' in summary, field_id
+    assert "(11)" in summary
+    assert theses(repo) == []
+
+
+def test_a_refused_upload_names_the_refused_file_and_the_kept_one(repo, make_person):
+    student = make_person(repo)
+    # a good PDF kept while another field is wrong, then a bad file: both are named
+    submit_thesis(student, pdf=upload(name="good-thesis.pdf"), **{"advisors-0-orcid": "0000-0002-1825-0098"})
+    html = submit_thesis(student, pdf=upload(b"\x89PNG\r\n\x1a\nnope", "scan.png.pdf"),
+                         **{"advisors-0-orcid": "0000-0002-1825-0098"}).get_data(as_text=True)
+    refused = html[html.index('id="pdf-refused"'):]
+    refused = refused[:refused.index("</p>")]
+    assert "scan.png.pdf" in refused and "good-thesis.pdf" in refused
 
 
 def test_pdf_is_checked_by_content_and_size(make_repo, make_person):
