@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from authlib.common.security import generate_token
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
@@ -273,6 +274,35 @@ def disconnect() -> Any:
         "orcid/disconnected.html",
         orcid=orcid_id,
         environment=environment,
+        revocation_queued=_revocation_pending(orcid_id),
+        support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"),
+    )
+
+
+def _revocation_pending(orcid_id: str | None) -> bool:
+    """Whether a token of ``orcid_id`` still waits to be revoked (ORCID was unreachable)."""
+    if orcid_id is None:
+        return False
+    model = _ext()._models().PendingRevocation
+    query = sa.select(sa.func.count()).select_from(model).where(model.orcid == orcid_id)
+    return bool(_ext().db.session.scalar(query))
+
+
+@bp.get("/disconnect/confirm")
+def confirm_disconnect() -> Any:
+    """Ask before disconnecting, and say what it does (the button posts to the same URL)."""
+    ext = _ext()
+    user = ext.current_user()
+    if user is None:
+        raise SignInRequiredError(
+            _("Sign in to this site to manage your ORCID connection."), retry=False
+        )
+    account = ext.get_account(user.key)
+    if account is None:
+        return redirect(url_for("orcid.connection"))
+    return render_template(
+        "orcid/disconnect_confirm.html",
+        account=account,
         support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"),
     )
 

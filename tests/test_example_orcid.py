@@ -222,7 +222,7 @@ def test_disconnect_removes_the_id_from_the_public_pages(repo, josiah, admin, au
 
     html = josiah.client.get("/orcid/").get_data(as_text=True)
     assert "Graduate School" in html  # the extension's page in the site's layout
-    response = josiah.post_form("/orcid/disconnect", {}, page="/orcid/")
+    response = josiah.post_form("/orcid/disconnect", {}, page="/orcid/disconnect/confirm")
     assert response.status_code == 200
     # the confirmation names the iD that was removed (inside the site's layout)
     assert f"Your ORCID iD ({JOSIAH})" in response.get_data(as_text=True)

@@ -157,7 +157,9 @@ def test_student_and_admin_story(live_repo, emulator, new_page, screenshot):
     # the student disconnects: the iD leaves the public page
     student.goto(f"{base}/orcid/")
     screenshot(student, "10-orcid-connection")
-    student.click("form.orcid-disconnect-form button")
+    student.click("a.orcid-disconnect-link")
+    assert "public pages" in student.locator("#orcid-disconnect-public").inner_text()
+    student.click("#confirm-disconnect")
     student.wait_for_load_state()
     assert JOSIAH in student.locator("main").inner_text()
     screenshot(student, "11-disconnected")
