@@ -13,8 +13,8 @@ import logging
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from authlib.common.security import generate_token
 import sqlalchemy as sa
+from authlib.common.security import generate_token
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
