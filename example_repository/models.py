@@ -95,6 +95,9 @@ class Thesis(db.Model):
     doi: Mapped[str | None] = mapped_column(String(100), unique=True)
     # True once the thesis (and degree) were handed to flask-orcid's outbox
     sent_to_orcid: Mapped[bool] = mapped_column(default=False)
+    # The author disconnected while the work and degree were on their ORCID record: the items
+    # stay there, but this site can no longer change or remove them (issue 14, item 4).
+    orcid_left_on_record: Mapped[bool] = mapped_column(default=False, server_default="0")
     review_note: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from flask_orcid.checks import verify_connection
 from flask_orcid.protocol.identifiers import parse_orcid_id
 
 from .auth import login_required
@@ -45,10 +46,15 @@ def own_thesis(thesis_id: int) -> Thesis:
 @bp.route("/my")
 @login_required
 def dashboard():
+    account = orcid.get_account(g.user.key)
+    # ORCID's advice: check the permission with the stored token before saying "connected"
+    # (cached for a few minutes; a refusal marks the connection for a new sign-in).
+    connection = verify_connection(account) if account is not None else None
     return render_template(
         "student/dashboard.html",
         theses=g.user.theses,
         orcid_id=author_orcid(g.user),
+        orcid_connection=connection,
         degree_labels=DEGREE_LABELS,
     )
 

@@ -67,7 +67,6 @@ class ORCID:
             self.models.set_cipher_provider(_current_cipher)
             self.Account = self.models.Account
             self.PendingRevocation = self.models.PendingRevocation
-            self.on_account_removed(self._forget_outbox)
         if app is not None:
             self.init_app(app)
 
@@ -172,7 +171,9 @@ class ORCID:
 
     def on_account_removed(self, func: Callable[[Any], None]) -> Callable[[Any], None]:
         """Register ``func(account)``, called in the disconnect's transaction before the
-        account row is deleted, to delete everything else stored for that connection."""
+        account row is deleted, to delete everything else stored for that connection. It runs
+        before the extension forgets the outbox, so :meth:`item_state` still says what is on
+        the record (the site can remember it: the items stay there after a disconnect)."""
         self._account_removed_hooks.append(func)
         return func
 
@@ -289,7 +290,7 @@ class ORCID:
         return connections.disconnect(
             self.db.session, self._models(), self.api_client(), account,
             get_state().endpoints.environment,
-            before_delete=self._account_removed_hooks)
+            before_delete=[*self._account_removed_hooks, self._forget_outbox])
 
     def rotate_keys(self) -> tuple[int, int, int]:
         """Re-encrypt every stored token under the first key of ``ORCID_TOKEN_KEYS``.

@@ -105,11 +105,19 @@ def items_context(ext: Any, user_key: str) -> dict[str, Any]:
     rows = ext.items_for(user_key)
     return {
         "account": account,
-        "items": [{"row": r, "label": STATE_LABELS.get(r.state, r.state),
+        "items": [{"row": r, "label": state_label(r),
                    "kind": KIND_LABELS.get(r.kind, r.kind), "reason": _reason(r),
                    "url": orcid_item_url(r, account)} for r in rows],
         "support_email": current_app.config.get("ORCID_SUPPORT_EMAIL"),
     }
+
+
+def state_label(row: Any) -> Any:
+    """What the researcher reads for ``row``: an item whose older version is on the record
+    is "on your record, update pending", never "not sent"."""
+    if row.put_code is not None and row.state in (m.PENDING, m.FAILED, m.PARKED):
+        return _("On your record, update pending")
+    return STATE_LABELS.get(row.state, row.state)
 
 
 def _reason(row: Any) -> Any:

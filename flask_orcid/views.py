@@ -19,12 +19,14 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
+from .checks import orcid_reachable, verify_connection
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .oauth_state import orcid_lang, remember_state, take_state
 from .page_errors import (
     ORCIDPageError,
     ORCIDRefusedError,
+    ORCIDUnavailableError,
     SignInRequiredError,
     StateError,
     keep_problem,
@@ -108,6 +110,13 @@ def connect() -> Response:
         # ORCID: reuse the tokens you hold instead of asking again (API-FACTS §11).
         return redirect(next_url)
 
+    if not orcid_reachable():
+        # Our page, with a way back, rather than the browser's "cannot connect" (issue 14).
+        raise ORCIDUnavailableError(
+            _("ORCID's sign-in page is not answering right now, so we did not send you there. "
+              "Nothing was changed. Please try again in a few minutes."),
+            next_url=next_url,
+        )
     scopes = state_.scopes
     state = generate_token(40)
     nonce = generate_token(40) if "openid" in scopes else None
@@ -334,6 +343,10 @@ def connection() -> Any:
             _("Sign in to this site to see your ORCID connection."), retry=False
         )
     account = ext.get_account(user.key)
+    if account is not None and ext.has_full_connection(account):
+        # Check the permission with the token we hold before calling it "connected"
+        # (ORCID's advice); a refusal marks the connection, so the page below says so.
+        verify_connection(account)
     return render_template(
         "orcid/connection.html",
         account=account,

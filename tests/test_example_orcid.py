@@ -237,6 +237,58 @@ def test_disconnect_removes_the_id_from_the_public_pages(repo, josiah, admin, au
     assert JOSIAH not in josiah.client.get("/my").get_data(as_text=True)
 
 
+def test_after_a_disconnect_the_admin_pages_say_the_items_stay_on_the_record(
+        repo, josiah, admin, authorize, emulator):
+    """Issue 14, item 4: not "Not sent" / "sent when they connect" while both items sit on
+    the record, and the withdrawal text does not promise to remove them."""
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id) and ours(record["educations"],
+                                                              emulator.client_id)
+    josiah.post_form("/orcid/disconnect", {}, page="/orcid/disconnect/confirm")
+
+    html = admin.client.get(f"/admin/theses/{thesis.id}").get_data(as_text=True)
+    panel = html[html.index('id="sync-state"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "the author has disconnected, so changes can no longer be sent" in panel
+    assert "Not sent" not in panel and "sent when they do" not in panel
+    effect = html[html.index('id="withdraw-effect"'):]
+    effect = effect[:effect.index("</p>")]
+    assert "stay on the author's ORCID record" in effect and "are removed from" not in effect
+    queue = admin.client.get("/admin/?status=published").get_data(as_text=True)
+    assert "On the record, author disconnected" in queue and "Not sent" not in queue
+    # the record still holds both items (nothing was removed behind the page's back)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id) and ours(record["educations"],
+                                                              emulator.client_id)
+
+
+def test_the_dashboard_checks_the_stored_token_before_saying_connected(
+        repo, josiah, authorize, emulator):
+    """Issue 14, item 5: a permission revoked at ORCID shows the reconnect box, never
+    "connected" and "no longer accepted" at once; the check is cached."""
+    connect(josiah, authorize)
+    html = josiah.client.get("/my").get_data(as_text=True)
+    assert "Your ORCID iD is connected" in html
+    emulator.reset_requests()
+    josiah.client.get("/my")
+    josiah.client.get("/orcid/")
+    person_reads = [r for r in emulator.requests()["log"] if r["path"].endswith("/person")]
+    assert person_reads == []  # cached: the check is not repeated on every page
+    emulator.user_revoke(JOSIAH)
+    repo.extensions["orcid_checks"].clear()
+    html = josiah.client.get("/my").get_data(as_text=True)
+    assert "Your ORCID iD is connected" not in html
+    assert "no longer accepts" in html and "orcid-connect-button" in html
+    page = josiah.client.get("/orcid/").get_data(as_text=True)
+    assert "This ORCID iD is connected to your account" not in page
+    assert "the connection no longer works" in page and "orcid-reconnect" in page
+
+
 def test_a_student_connecting_after_publication_gets_the_thesis_on_their_record(
         repo, josiah, admin, authorize, emulator):
     submit_thesis(josiah)

@@ -422,3 +422,26 @@ def test_disconnect_asks_first_and_says_what_it_does(app, client, connect, make_
 
 def _csrf_from(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_orcid_down_at_connect_time_gives_our_page_not_a_browser_error(make_app, make_user,
+                                                                       login, emulator):
+    app = make_app(ORCID_REACHABILITY_SECONDS=60)
+    client = app.test_client()
+    login(client, make_user(app, email=CARBERRY))
+    # ORCID answers: off to its sign-in page; the answer is cached, so a fault now is unseen
+    assert client.get("/orcid/connect?next=/deposit").headers["Location"].startswith(
+        f"{emulator.url}/oauth/authorize?")
+    emulator.fault(method="GET", path="^/oauth/authorize$", action="status", status=503,
+                   count=100)
+    assert client.get("/orcid/connect?next=/deposit").status_code == 302
+    # once the cached answer is gone, ORCID's 503 means our page, with a way back
+    app.extensions["orcid_checks"].clear()
+    response = client.get("/orcid/connect?next=/deposit")
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "not answering right now" in page and "Nothing was changed" in page
+    assert 'href="/deposit"' in page and 'href="/orcid/connect?next=/deposit"' in page
+    emulator.clear_faults()
+    app.extensions["orcid_checks"].clear()
+    assert client.get("/orcid/connect?next=/deposit").status_code == 302

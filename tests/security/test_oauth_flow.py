@@ -256,6 +256,7 @@ def test_orcid_unreachable_during_callback(make_app, make_user, login):
         ORCID_CLIENT_ID="APP-DEMO000000000001",
         ORCID_CLIENT_SECRET="demo-secret-0001",
         ORCID_MAX_RETRIES=0,
+        ORCID_REACHABILITY_SECONDS=0,  # ORCID went down between /connect and the callback
     )
     client = app.test_client()
     login(client, make_user(app, email="j@example.edu"))
