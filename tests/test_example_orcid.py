@@ -134,7 +134,7 @@ def test_accept_publishes_the_thesis_and_the_degree_to_orcid(repo, josiah, admin
     assert "On the ORCID record" in html and f"put-code {work['put_code']}" in html
     # and flask-orcid's delivery page, inside the site's layout
     html = admin.client.get("/orcid/admin").get_data(as_text=True)
-    assert "Review queue" in html and f"thesis:{thesis.id}" in html
+    assert "Review queue" in html and f'href="/admin/theses/{thesis.id}"' in html
     assert josiah.client.get("/orcid/admin").status_code == 403
 
     # the landing page shows the iD and embeds it in the metadata
@@ -287,6 +287,44 @@ def test_the_dashboard_checks_the_stored_token_before_saying_connected(
     page = josiah.client.get("/orcid/").get_data(as_text=True)
     assert "This ORCID iD is connected to your account" not in page
     assert "the connection no longer works" in page and "orcid-reconnect" in page
+
+
+def test_the_delivery_page_speaks_to_people(repo, josiah, admin, authorize, emulator):
+    """Issue 14, item 8: names and thesis titles with links, readable dates, translated
+    states; one h1; "Send it again" says so once and stays on the page it was pressed on."""
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    html = admin.client.get("/orcid/admin").get_data(as_text=True)
+    assert html.count("<h1") == 1
+    assert "Josiah Carberry" in html or "Ada Lovelace" in html
+    assert f'href="/admin/theses/{thesis.id}">Notes on the Analytical Engine</a>' in html
+    assert "When (UTC)" not in html and "<time datetime=" in html
+    admin.client.get("/lang/es")
+    es = admin.client.get("/orcid/admin").get_data(as_text=True)
+    assert "Sincronizado" in es and ">Synced<" not in es and "Cuándo" in es
+    admin.client.get("/lang/en")
+
+    # the researcher deletes the work on ORCID; "Send it again" from the connection page
+    [work] = ours(emulator.record(JOSIAH)["works"], emulator.client_id)
+    emulator.delete_item(JOSIAH, "work", work["put_code"])
+    admin.post_form(f"/admin/theses/{thesis.id}/edit", {
+        "edit-title": "Notes on the Analytical Engine", "edit-subtitle": "",
+        "edit-abstract": "A corrected abstract.", "edit-keywords": "computing",
+        "edit-language": "en", "edit-embargo_until": "",
+        "edit-department": "Department of Mathematics", "edit-degree_date": "2024-05-20",
+        "edit-save": "1"}, page=f"/admin/theses/{thesis.id}")
+    deliver(repo)  # the PUT finds the work gone: removed by the researcher
+    page = josiah.client.get("/orcid/").get_data(as_text=True)
+    assert "orcid-resend-form" in page
+    response = josiah.post_form("/orcid/items/resend", {"key": f"thesis:{thesis.id}",
+                                                        "next": "/orcid/items"},
+                                page="/orcid/items")
+    assert response.status_code == 302 and response.headers["Location"] == "/orcid/items"
+    after = josiah.client.get("/orcid/items").get_data(as_text=True)
+    assert after.count("It will be sent to your ORCID record again shortly.") == 1
 
 
 def test_a_student_connecting_after_publication_gets_the_thesis_on_their_record(
