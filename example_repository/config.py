@@ -33,6 +33,11 @@ DEFAULTS: dict[str, object] = {
     "REPOSITORY_INSTITUTION_ROR": "https://ror.org/05gq02987",
     "REPOSITORY_SUPPORT_EMAIL": "etd-help@example.edu",
     "REPOSITORY_MAX_PDF_MB": 50,
+    # The rights step: the licences offered, in order (codes of example_repository/licenses.py),
+    # and where the distribution agreement's full text is (optional; its summary is on the form).
+    "REPOSITORY_LICENSES": "cc-by-4.0,cc-by-sa-4.0,cc-by-nc-4.0,cc-by-nc-nd-4.0,cc0-1.0,"
+                           "all-rights-reserved",
+    "REPOSITORY_AGREEMENT_URL": "",
     "REPOSITORY_ALLOW_REGISTRATION": True,
     # Behind a reverse proxy (nginx, a PaaS router) that terminates HTTPS: trust its
     # X-Forwarded-Proto/Host so the ORCID redirect URI is built as https://your.host/...

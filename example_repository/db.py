@@ -33,6 +33,9 @@ MISSING_COLUMNS = [
     ("users", "session_generation", "INTEGER NOT NULL DEFAULT 0"),
     # items left on the author's ORCID record after a disconnect (issue 14)
     ("theses", "orcid_left_on_record", "BOOLEAN NOT NULL DEFAULT false"),
+    # the rights step (issue 14)
+    ("theses", "license", "VARCHAR(64)"),
+    ("theses", "agreement_accepted_at", "TIMESTAMP"),
 ]
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -154,6 +155,19 @@ class ThesisForm(FlaskForm):
         ),
     )
     pdf = FileField(_l("Thesis PDF"))
+    license = SelectField(
+        _l("Licence"),
+        choices=[],  # set from REPOSITORY_LICENSES when the form is made
+        validate_choice=False,
+        description=_l("How others may reuse your thesis. Creative Commons licences let "
+                       "anyone share it on the stated terms; with all rights reserved they may "
+                       "read it but need your permission for anything else."),
+    )
+    agreement = BooleanField(
+        _l("I grant the graduate school the non-exclusive right to keep, copy and distribute "
+           "my thesis and its description in the repository, and I confirm it is my own work "
+           "and that I may grant this."),
+    )
 
     save_draft = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit for review"))
@@ -166,6 +180,15 @@ class ThesisForm(FlaskForm):
             raise ValidationError(_l("An embargo must end in the future."))
         if field.data > today.replace(year=today.year + 5):
             raise ValidationError(_l("An embargo can last at most five years."))
+
+    def set_license_choices(self, licenses: list) -> None:
+        """The licences the school offers (``licenses.offered()``), after an empty choice."""
+        self.license.choices = choices([("", "—"), *((lic.code, lic.label) for lic in licenses)])
+        self._license_codes = {lic.code for lic in licenses}
+
+    def validate_license(self, field: SelectField) -> None:
+        if field.data and field.data not in getattr(self, "_license_codes", set()):
+            raise ValidationError(_l("Choose one of the licences offered."))
 
     def validate_degree_date(self, field: DateField) -> None:
         if field.data is not None and not 1900 <= field.data.year <= 2100:
@@ -212,6 +235,7 @@ class ThesisForm(FlaskForm):
             self.department: _l("Give your program or department."),
             self.program_start: _l("Give the year you started the program."),
             self.degree_date: _l("Give the degree date."),
+            self.license: _l("Choose a licence."),
         }
         ok = True
         for field, message in required.items():
@@ -219,6 +243,10 @@ class ThesisForm(FlaskForm):
             if value is None or (isinstance(value, str) and not value.strip()):
                 field.errors = [*field.errors, message]
                 ok = False
+        if not self.agreement.data:
+            self.agreement.errors = [*self.agreement.errors,
+                                     _l("Accept the distribution agreement to submit.")]
+            ok = False
         if not any((a.form.name.data or "").strip() for a in self.advisors):
             self.advisors.entries[0].form.name.errors = [
                 *self.advisors.entries[0].form.name.errors,

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_orcid.checks import verify_connection
 from flask_orcid.protocol.identifiers import parse_orcid_id
 
+from . import licenses
 from .auth import login_required
 from .db import db
 from .forms import DEGREE_LABELS, LANGUAGE_LABELS, ThesisForm
@@ -94,7 +95,7 @@ def _remove_pdf(name: str | None) -> None:
 THESIS_FIELDS = (
     "given_names", "family_name", "email", "department", "title",
     "subtitle", "abstract", "keywords", "language", "degree", "program_start",
-    "degree_date", "embargo_until",
+    "degree_date", "embargo_until", "license",
 )
 
 
@@ -104,6 +105,11 @@ def _apply(form: ThesisForm, thesis: Thesis) -> None:
         if isinstance(value, str):
             value = value.strip()
         setattr(thesis, field, value)
+    thesis.license = thesis.license or None
+    if form.agreement.data and thesis.agreement_accepted_at is None:
+        thesis.agreement_accepted_at = utcnow()
+    elif not form.agreement.data:
+        thesis.agreement_accepted_at = None
     thesis.advisors.clear()
     position = 0
     for entry in form.advisors:
@@ -120,6 +126,7 @@ def _apply(form: ThesisForm, thesis: Thesis) -> None:
 def _form_data(thesis: Thesis) -> dict:
     data = {field: getattr(thesis, field) for field in THESIS_FIELDS}
     data["advisors"] = [{"name": a.name, "orcid": a.orcid or ""} for a in thesis.advisors]
+    data["agreement"] = thesis.agreement_accepted_at is not None
     return data
 
 
@@ -178,6 +185,7 @@ def new_thesis():
     # Read the record once, to show the form; a POST carries what the student wrote.
     prefill = _prefill_for(g.user, orcid_id) if request.method == "GET" else Prefill()
     form = ThesisForm(data=prefill.data if request.method == "GET" else None)
+    form.set_license_choices(licenses.offered())
     response = _handle(form, None)
     if response is not None:
         return response
@@ -193,6 +201,7 @@ def edit_thesis(thesis_id: int):
         flash(_("This thesis is with the graduate school and can no longer be edited."), "info")
         return redirect(url_for("student.view_thesis", thesis_id=thesis.id))
     form = ThesisForm(data=_form_data(thesis))
+    form.set_license_choices(licenses.offered())
     response = _handle(form, thesis)
     if response is not None:
         return response

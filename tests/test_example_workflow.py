@@ -25,6 +25,8 @@ def thesis_fields(**overrides: object) -> dict[str, object]:
         "degree": "phd",
         "program_start": "2019-09",
         "degree_date": "2024-05-20",
+        "license": "cc-by-4.0",
+        "agreement": "y",
         "advisors-0-name": "Charles Babbage",
         "advisors-0-orcid": "",
         "advisors-1-name": "",
@@ -159,9 +161,10 @@ def test_every_missing_field_is_reported_in_one_round_with_links(repo, make_pers
     summary = html[html.index('id="form-problems"'):]
     summary = summary[:summary.index("</div>")]
     for field_id in ("given_names", "family_name", "email", "department", "title", "abstract",
-                     "degree", "program_start", "degree_date", "advisors-0-name", "pdf"):
+                     "degree", "program_start", "degree_date", "advisors-0-name", "pdf",
+                     "license", "agreement"):
         assert f'href="#{field_id}"' in summary, field_id
-    assert "(11)" in summary
+    assert "(13)" in summary
     assert theses(repo) == []
 
 
@@ -174,6 +177,33 @@ def test_a_refused_upload_names_the_refused_file_and_the_kept_one(repo, make_per
     refused = html[html.index('id="pdf-refused"'):]
     refused = refused[:refused.index("</p>")]
     assert "scan.png.pdf" in refused and "good-thesis.pdf" in refused
+
+
+def test_the_rights_step_reaches_the_landing_page_and_its_metadata(make_repo, make_person):
+    """Issue 14, item 10: the licences offered are configurable; the chosen one is on the
+    landing page, in the JSON-LD, a DC.rights meta tag and a signposting rel="license" link."""
+    repo = make_repo(REPOSITORY_LICENSES="cc-by-nc-nd-4.0,all-rights-reserved")
+    student = make_person(repo)
+    form = student.client.get("/submit/form").get_data(as_text=True)
+    assert 'value="cc-by-nc-nd-4.0"' in form and 'value="all-rights-reserved"' in form
+    assert 'value="cc-by-4.0"' not in form  # not offered by this school
+    # a licence the school does not offer is refused
+    html = submit_thesis(student, license="cc-by-4.0").get_data(as_text=True)
+    assert "Choose one of the licences offered." in html and theses(repo) == []
+    assert submit_thesis(student, license="cc-by-nc-nd-4.0").status_code == 302
+    [thesis] = theses(repo)
+    assert thesis.license == "cc-by-nc-nd-4.0" and thesis.agreement_accepted_at is not None
+    admin = make_person(repo, email="admin@example.edu", admin=True)
+    accept(admin, thesis.id)
+    visitor = repo.test_client()
+    response = visitor.get(f"/theses/{thesis.id}")
+    page = response.get_data(as_text=True)
+    url = "https://creativecommons.org/licenses/by-nc-nd/4.0/"
+    assert f'id="license" rel="license" href="{url}"' in page
+    assert f'<meta name="DC.rights" content="{url}">' in page
+    assert f'<{url}>; rel="license"' in response.headers["Link"]
+    doc = visitor.get(f"/theses/{thesis.id}/metadata.jsonld").get_json(force=True)
+    assert doc["license"] == url
 
 
 def test_pdf_is_checked_by_content_and_size(make_repo, make_person):

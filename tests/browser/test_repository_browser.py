@@ -54,6 +54,8 @@ def fill_thesis(page, title: str) -> None:
     page.fill("#degree_date", "2024-05-20")
     page.fill("#advisors-0-name", "Carla Lopez")
     page.fill("#advisors-0-orcid", "https://orcid.org/0000-0002-7654-3218")
+    page.select_option("#license", "cc-by-4.0")
+    page.check("#agreement")
     page.set_input_files("#pdf", files=[{
         "name": "carberry-thesis.pdf", "mimeType": "application/pdf",
         "buffer": make_pdf(title)}])
