@@ -58,5 +58,5 @@ DEFAULTS: dict[str, object] = {
     # the ORCID member logo ORCID gave you (a URL of your own copy); shown on the connection
     # page and in the "about ORCID" text when set. No ORCID artwork ships with the extension.
     "ORCID_MEMBER_LOGO_URL": None,
-    "ORCID_MEMBER_LOGO_ALT": "ORCID member organization",
+    "ORCID_MEMBER_LOGO_ALT": None,
 }

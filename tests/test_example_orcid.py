@@ -87,6 +87,18 @@ def test_affiliations_elsewhere_never_prefill_the_school_fields(repo, make_perso
     assert 'value=""' in start or "value=" not in start
 
 
+def test_the_member_logo_has_a_configurable_place(make_repo, make_person):
+    """Issue 14, item 15: the site's own copy of ORCID's member logo, where configured."""
+    plain = make_person(make_repo(), email="a@example.edu")
+    assert "orcid-member-logo" not in plain.client.get("/submit").get_data(as_text=True)
+    repo = make_repo(ORCID_MEMBER_LOGO_URL="/static/our-orcid-member-logo.svg",
+                     ORCID_MEMBER_LOGO_ALT="ORCID member")
+    student = make_person(repo, email="b@example.edu")
+    for page in ("/submit", "/orcid/"):
+        html = student.client.get(page).get_data(as_text=True)
+        assert '<img src="/static/our-orcid-member-logo.svg" alt="ORCID member"' in html, page
+
+
 def test_denial_offers_to_try_again_and_to_continue(repo, josiah, authorize):
     response = connect(josiah, authorize, approve=False)
     html = response.get_data(as_text=True)
