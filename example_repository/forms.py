@@ -288,6 +288,8 @@ class ReviewForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    rescinded = BooleanField(_l("The degree was rescinded (the thesis and the degree leave the "
+                                "author's ORCID record together)"))
     withdraw = SubmitField(_l("Withdraw thesis"))
 
 

@@ -202,6 +202,31 @@ def test_edit_updates_and_withdrawal_retracts(repo, josiah, admin, authorize, em
     assert ours(record["educations"], emulator.client_id) == []
 
 
+def test_a_rescinded_degree_takes_both_items_off_the_record(repo, josiah, admin, authorize,
+                                                            emulator):
+    """Issue 14, item 3: the thesis and its degree are coupled."""
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id)
+    assert ours(record["educations"], emulator.client_id)
+    page = f"/admin/theses/{thesis.id}"
+    response = admin.post_form(f"/admin/theses/{thesis.id}/withdraw", {
+        "withdraw-reason": "Board decision of 2025-01-10", "withdraw-rescinded": "y",
+        "withdraw-withdraw": "1"}, page=page)
+    assert response.status_code == 302
+    [thesis] = theses(repo)
+    assert thesis.status == "withdrawn"
+    assert thesis.review_note == "Degree rescinded: Board decision of 2025-01-10"
+    deliver(repo)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id) == []
+    assert ours(record["educations"], emulator.client_id) == []
+
+
 def test_embargoed_thesis_reaches_orcid_when_the_embargo_lifts(repo, josiah, admin, authorize,
                                                                 emulator):
     connect(josiah, authorize)
