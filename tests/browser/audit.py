@@ -51,6 +51,10 @@ class PageAudit:
                 "nodes": [" ".join(n["target"]) if isinstance(n["target"], list)
                           else str(n["target"]) for n in violation["nodes"]][:5],
             })
+        headings = page.locator("h1").count()
+        if headings != 1:  # one <h1> on every page (issue 14, item 8)
+            self.violations.append({"page": name, "url": page.url, "id": "one-h1",
+                                    "impact": "serious", "nodes": [f"{headings} h1"]})
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{self.label}-{name}-desktop.png"),
                         full_page=True)
