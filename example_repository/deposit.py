@@ -202,6 +202,8 @@ def _state_name(item) -> str | None:  # noqa: ANN001 - the outbox's OutboxItem r
         return None
     if item.retracted:
         return "deleted" if item.state == "synced" else "retracted"
+    if item.put_code is not None and item.state in ("pending", "failed", "parked"):
+        return "updating"  # an older version is on the record; the change waits
     return item.state
 
 

@@ -184,6 +184,9 @@ def test_edit_updates_and_withdrawal_retracts(repo, josiah, admin, authorize, em
         "edit-department": "Department of Computing", "edit-degree_date": "2024-06-15",
         "edit-save": "1"}, page=page)
     assert response.status_code == 302
+    # the change waits for the worker: on the record, update pending (not "Not sent")
+    html = admin.client.get(page).get_data(as_text=True)
+    assert "On the record, update pending" in html and "Not sent" not in html
     deliver(repo)
     record = emulator.record(JOSIAH)
     [after] = ours(record["works"], emulator.client_id)
