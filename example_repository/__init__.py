@@ -66,6 +66,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(repo_config.from_environment(os.environ))
     if test_config:
         app.config.from_mapping(test_config)
+    # the CLI next to a running `make demo`: its emulator and its token key
+    app.config.from_mapping(repo_config.demo_settings(app.instance_path, app.config))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = repo_config.secret_key(app.instance_path)
     # Room for the PDF plus the form fields; the PDF's own limit is checked in the form.

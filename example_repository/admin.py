@@ -124,10 +124,22 @@ def withdraw(thesis_id: int):
     if thesis.status != PUBLISHED:
         abort(409)
     if form.validate_on_submit():
-        thesis.review_note = form.reason.data.strip()
+        reason = form.reason.data.strip()
+        if form.rescinded.data:
+            reason = _("Degree rescinded: %(reason)s", reason=reason)
+        thesis.review_note = reason
+        on_record = thesis.sent_to_orcid
+        # coupled: a withdrawn thesis or a rescinded degree takes both items off the record
         deposit.withdraw(thesis)
         db.session.commit()
-        flash(_("Withdrawn. Its page now says so, and the ORCID items are being removed."), "info")
+        if on_record:
+            flash(_("Withdrawn. Its page now says so, and the thesis and the degree are being "
+                    "removed from the author's ORCID record."), "info")
+        elif thesis.orcid_left_on_record:
+            flash(_("Withdrawn. Its page now says so. The items stay on the author's ORCID "
+                    "record: the author has disconnected, so only they can remove them."), "info")
+        else:
+            flash(_("Withdrawn. Its page now says so."), "info")
     else:
         flash(_("Give a reason for the withdrawal."), "warning")
     return redirect(url_for("admin.review", thesis_id=thesis.id))

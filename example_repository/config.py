@@ -33,6 +33,11 @@ DEFAULTS: dict[str, object] = {
     "REPOSITORY_INSTITUTION_ROR": "https://ror.org/05gq02987",
     "REPOSITORY_SUPPORT_EMAIL": "etd-help@example.edu",
     "REPOSITORY_MAX_PDF_MB": 50,
+    # The rights step: the licences offered, in order (codes of example_repository/licenses.py),
+    # and where the distribution agreement's full text is (optional; its summary is on the form).
+    "REPOSITORY_LICENSES": "cc-by-4.0,cc-by-sa-4.0,cc-by-nc-4.0,cc-by-nc-nd-4.0,cc0-1.0,"
+                           "all-rights-reserved",
+    "REPOSITORY_AGREEMENT_URL": "",
     "REPOSITORY_ALLOW_REGISTRATION": True,
     # Behind a reverse proxy (nginx, a PaaS router) that terminates HTTPS: trust its
     # X-Forwarded-Proto/Host so the ORCID redirect URI is built as https://your.host/...
@@ -99,3 +104,26 @@ def secret_key(instance_path: str) -> str:
     path.write_text(key)
     os.chmod(path, 0o600)
     return key
+
+
+#: Files ``make demo`` keeps in the instance folder, so that ``flask --app example_repository
+#: orcid deliver|sync|status`` run in another terminal reach the same emulator and decrypt the
+#: same tokens with no extra variables.
+DEMO_TOKEN_KEY_FILE = "orcid_token_key"
+DEMO_EMULATOR_URL_FILE = "emulator_url"
+
+
+def demo_settings(instance_path: str, config: Mapping[str, object]) -> dict[str, object]:
+    """What the running demo left in ``instance_path`` for settings ``config`` lacks (only
+    against the emulator: sandbox and production always need explicit settings)."""
+    if config.get("ORCID_ENVIRONMENT") != "emulator":
+        return {}
+    folder = Path(instance_path)
+    out: dict[str, object] = {}
+    key_file = folder / DEMO_TOKEN_KEY_FILE
+    if not config.get("ORCID_TOKEN_KEYS") and key_file.is_file():
+        out["ORCID_TOKEN_KEYS"] = key_file.read_text().strip()
+    url_file = folder / DEMO_EMULATOR_URL_FILE
+    if not config.get("ORCID_EMULATOR_URL") and url_file.is_file():
+        out["ORCID_EMULATOR_URL"] = url_file.read_text().strip()
+    return out

@@ -32,6 +32,18 @@ def init_app(app: Flask) -> None:
         click.echo("Database ready.")
 
 
+#: (table, column, DDL) added to databases made by earlier versions.
+MISSING_COLUMNS = [
+    # logout ends every session (issue 13)
+    ("users", "session_generation", "INTEGER NOT NULL DEFAULT 0"),
+    # items left on the author's ORCID record after a disconnect (issue 14)
+    ("theses", "orcid_left_on_record", "BOOLEAN NOT NULL DEFAULT false"),
+    # the rights step (issue 14)
+    ("theses", "license", "VARCHAR(64)"),
+    ("theses", "agreement_accepted_at", "TIMESTAMP"),
+]
+
+
 def create_tables() -> None:
     """Bring the database up to date, whatever made it.
 
@@ -61,11 +73,12 @@ def create_tables() -> None:
 
 def add_missing_columns() -> None:
     """Bring a database made by an earlier version up to date (until the repository has
-    migrations): ``users.session_generation`` (logout ends every session, issue 13)."""
+    migrations): the columns of :data:`MISSING_COLUMNS`."""
     inspector = inspect(db.engine)
-    if "users" not in inspector.get_table_names():
-        return
-    if "session_generation" not in {c["name"] for c in inspector.get_columns("users")}:
-        with db.engine.begin() as conn:
-            conn.execute(text(
-                "ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0"))
+    tables = set(inspector.get_table_names())
+    for table, column, ddl in MISSING_COLUMNS:
+        if table not in tables:
+            continue
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))

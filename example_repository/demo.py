@@ -23,7 +23,9 @@ from cryptography.fernet import Fernet
 from werkzeug.serving import make_server
 
 from . import ROOT, create_app
+from .config import DEMO_EMULATOR_URL_FILE, DEMO_TOKEN_KEY_FILE
 from .db import db
+from .demo_orcid import connect_sample_authors
 from .models import User
 from .samples import seed_sample_theses
 
@@ -69,8 +71,9 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 30.0) -> None
 
 
 def token_keys(instance: Path) -> str:
-    """A Fernet key kept in the instance folder, so stored ORCID tokens survive restarts."""
-    path = instance / "orcid_token_key"
+    """A Fernet key kept in the instance folder, so stored ORCID tokens survive restarts (and
+    ``flask --app example_repository orcid ...`` finds it, see ``config.demo_settings``)."""
+    path = instance / DEMO_TOKEN_KEY_FILE
     if not path.is_file():
         path.write_bytes(Fernet.generate_key())
         os.chmod(path, 0o600)
@@ -87,6 +90,13 @@ def seed_accounts(app) -> None:  # noqa: ANN001
                 db.session.add(user)
         db.session.commit()
         seed_sample_theses()
+
+
+def name_the_client(app, emulator_url: str) -> None:  # noqa: ANN001
+    """ORCID's screens name the client: call the demo client by the repository's own name."""
+    response = requests.post(f"{emulator_url}/_emulator/clients", timeout=10, json={
+        "client_id": app.config["ORCID_CLIENT_ID"], "name": app.config["REPOSITORY_NAME"]})
+    response.raise_for_status()
 
 
 def banner(repo_url: str, emulator_url: str, researchers: list[dict]) -> str:
@@ -151,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     emulator_url = f"http://127.0.0.1:{emulator_port}"
 
     emulator = start_emulator(emulator_port, emulator_db)
+    # where the CLI in another terminal finds this emulator (the port may not be 5001)
+    (instance / DEMO_EMULATOR_URL_FILE).write_text(emulator_url + "\n")
     try:
         wait_for(f"{emulator_url}/_emulator/researchers", emulator)
         researchers = requests.get(f"{emulator_url}/_emulator/researchers", timeout=5).json()
@@ -169,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             "ORCID_DELIVERY": "thread",
         })
         seed_accounts(app)
+        name_the_client(app, emulator_url)
 
             # Listen first, then announce: the printed URL answers as soon as it is shown.
         try:
@@ -177,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
             server = make_server("127.0.0.1", 0, app, threaded=True)
         repo_url = f"http://127.0.0.1:{server.server_port}"
         app.config["REPOSITORY_BASE_URL"] = repo_url
+        # the sample theses' authors connect their iDs (first run only): authenticated iDs show
+        try:
+            connect_sample_authors(app, repo_url, emulator_url)
+        except (RuntimeError, requests.RequestException) as exc:
+            logging.getLogger(__name__).warning("sample authors not connected: %s", exc)
         print(banner(repo_url, emulator_url, researchers), flush=True)
         signal.signal(signal.SIGTERM, _stop)
         try:

@@ -132,6 +132,7 @@ def send_to_orcid(thesis: Thesis, author_id: str | None = None) -> bool:
     orcid.publish(author.key, thesis_key, build_work(thesis, author_id))
     orcid.publish(author.key, degree_key, build_degree(thesis))
     thesis.sent_to_orcid = True
+    thesis.orcid_left_on_record = False
     log.info("thesis %s queued for ORCID record %s", thesis.id, author_id)
     return True
 
@@ -158,6 +159,16 @@ def withdraw(thesis: Thesis) -> None:
     if thesis.sent_to_orcid:
         for key in thesis.orcid_keys:
             orcid.retract(thesis.author.key, key)
+        thesis.sent_to_orcid = False
+
+
+def remember_left_on_record(user: User) -> None:
+    """Before the author's connection goes: which theses are on their record (either item)."""
+    for thesis in user.theses:
+        if not thesis.sent_to_orcid:
+            continue
+        items = [orcid.item_state(user.key, key) for key in thesis.orcid_keys]
+        thesis.orcid_left_on_record = any(i is not None and i.on_record for i in items)
         thesis.sent_to_orcid = False
 
 
@@ -191,6 +202,8 @@ def _state_name(item) -> str | None:  # noqa: ANN001 - the outbox's OutboxItem r
         return None
     if item.retracted:
         return "deleted" if item.state == "synced" else "retracted"
+    if item.put_code is not None and item.state in ("pending", "failed", "parked"):
+        return "updating"  # an older version is on the record; the change waits
     return item.state
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -124,7 +125,6 @@ class ThesisForm(FlaskForm):
     family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=150)])
     email = StringField(_l("Email"), validators=[Optional(), EMAIL, Length(max=254)])
     department = StringField(_l("Program or department"), validators=[Optional(), Length(max=300)])
-    institution = StringField(_l("Institution"), validators=[Optional(), Length(max=300)])
 
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Give your thesis a title.")), Length(max=1000)]
@@ -155,6 +155,19 @@ class ThesisForm(FlaskForm):
         ),
     )
     pdf = FileField(_l("Thesis PDF"))
+    license = SelectField(
+        _l("Licence"),
+        choices=[],  # set from REPOSITORY_LICENSES when the form is made
+        validate_choice=False,
+        description=_l("How others may reuse your thesis. Creative Commons licences let "
+                       "anyone share it on the stated terms; with all rights reserved they may "
+                       "read it but need your permission for anything else."),
+    )
+    agreement = BooleanField(
+        _l("I grant the graduate school the non-exclusive right to keep, copy and distribute "
+           "my thesis and its description in the repository, and I confirm it is my own work "
+           "and that I may grant this."),
+    )
 
     save_draft = SubmitField(_l("Save draft"))
     submit = SubmitField(_l("Submit for review"))
@@ -167,6 +180,15 @@ class ThesisForm(FlaskForm):
             raise ValidationError(_l("An embargo must end in the future."))
         if field.data > today.replace(year=today.year + 5):
             raise ValidationError(_l("An embargo can last at most five years."))
+
+    def set_license_choices(self, licenses: list) -> None:
+        """The licences the school offers (``licenses.offered()``), after an empty choice."""
+        self.license.choices = choices([("", "—"), *((lic.code, lic.label) for lic in licenses)])
+        self._license_codes = {lic.code for lic in licenses}
+
+    def validate_license(self, field: SelectField) -> None:
+        if field.data and field.data not in getattr(self, "_license_codes", set()):
+            raise ValidationError(_l("Choose one of the licences offered."))
 
     def validate_degree_date(self, field: DateField) -> None:
         if field.data is not None and not 1900 <= field.data.year <= 2100:
@@ -213,6 +235,7 @@ class ThesisForm(FlaskForm):
             self.department: _l("Give your program or department."),
             self.program_start: _l("Give the year you started the program."),
             self.degree_date: _l("Give the degree date."),
+            self.license: _l("Choose a licence."),
         }
         ok = True
         for field, message in required.items():
@@ -220,6 +243,10 @@ class ThesisForm(FlaskForm):
             if value is None or (isinstance(value, str) and not value.strip()):
                 field.errors = [*field.errors, message]
                 ok = False
+        if not self.agreement.data:
+            self.agreement.errors = [*self.agreement.errors,
+                                     _l("Accept the distribution agreement to submit.")]
+            ok = False
         if not any((a.form.name.data or "").strip() for a in self.advisors):
             self.advisors.entries[0].form.name.errors = [
                 *self.advisors.entries[0].form.name.errors,
@@ -227,9 +254,30 @@ class ThesisForm(FlaskForm):
             ]
             ok = False
         if not has_pdf:
-            self.pdf.errors = [*self.pdf.errors, _l("Upload the PDF of your thesis.")]
+            if not self.pdf.errors:  # a refused file already says what to do
+                self.pdf.errors = [*self.pdf.errors, _l("Upload the PDF of your thesis.")]
             ok = False
         return ok
+
+    def problems(self) -> list[tuple[str, str, str]]:
+        """Every field with an error, in form order, as (field id, label, first message): the
+        summary at the top of the form links to each one."""
+        found: list[tuple[str, str, str]] = []
+        for field in self:
+            if isinstance(field, FieldList):
+                for entry in field.entries:
+                    for sub in entry.form:
+                        if sub.errors:
+                            found.append((sub.id, str(sub.label.text), str(sub.errors[0])))
+            elif field.errors and field.name != "csrf_token":
+                found.append((field.id, str(field.label.text), str(field.errors[0])))
+        return found
+
+    def refused_file(self) -> str | None:
+        """The name of an uploaded file that was refused, to say which one."""
+        storage = self.pdf.data
+        name = getattr(storage, "filename", None) if self.pdf.errors else None
+        return str(name) if name else None
 
 
 class ReviewForm(FlaskForm):
@@ -240,6 +288,8 @@ class ReviewForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    rescinded = BooleanField(_l("The degree was rescinded (the thesis and the degree leave the "
+                                "author's ORCID record together)"))
     withdraw = SubmitField(_l("Withdraw thesis"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 
+from .licenses import license_of
 from .models import Thesis
 
 DOCTORAL = {"phd", "edd"}
@@ -88,6 +89,10 @@ def highwire_tags(thesis: Thesis, orcid_uri: str | None) -> list[tuple[str, str]
     )
     if pdf_available(thesis):
         tags.append(("citation_pdf_url", url_for("public.pdf", thesis_id=thesis.id, _external=True)))
+    chosen = license_of(thesis.license)
+    if chosen is not None:
+        # Highwire has no licence tag; Dublin Core's rights element is what harvesters read
+        tags.append(("DC.rights", chosen.url))
     return tags
 
 
@@ -154,6 +159,9 @@ def json_ld(thesis: Thesis, orcid_id: str | None, orcid_uri: str | None, degree_
         }
     if thesis.embargo_until and thesis.is_embargoed():
         doc["isAccessibleForFree"] = False
+    chosen = license_of(thesis.license)
+    if chosen is not None:
+        doc["license"] = chosen.url
     return doc
 
 
@@ -177,6 +185,9 @@ def signposting(thesis: Thesis, orcid_uri: str | None) -> str:
             f'<{url_for("public.pdf", thesis_id=thesis.id, _external=True)}>; '
             'rel="item"; type="application/pdf"'
         )
+    chosen = license_of(thesis.license)
+    if chosen is not None:
+        links.append(f'<{chosen.url}>; rel="license"')
     links.append('<https://schema.org/Thesis>; rel="type"')
     links.append('<https://schema.org/AboutPage>; rel="type"')
     return ", ".join(links)

@@ -95,6 +95,13 @@ class Thesis(db.Model):
     doi: Mapped[str | None] = mapped_column(String(100), unique=True)
     # True once the thesis (and degree) were handed to flask-orcid's outbox
     sent_to_orcid: Mapped[bool] = mapped_column(default=False)
+    # The author disconnected while the work and degree were on their ORCID record: the items
+    # stay there, but this site can no longer change or remove them (issue 14, item 4).
+    # The rights step (issue 14, item 10): a code of licenses.LICENSES, and when the student
+    # accepted the distribution agreement.
+    license: Mapped[str | None] = mapped_column(String(64))
+    agreement_accepted_at: Mapped[dt.datetime | None]
+    orcid_left_on_record: Mapped[bool] = mapped_column(default=False, server_default="0")
     review_note: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g
+from flask import current_app, g, url_for
 from flask_babel import get_locale
 
 from flask_orcid import ORCID, UserInfo
 from flask_orcid.protocol.identifiers import orcid_uri
 
 from .db import db
+from .models import Thesis, User
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +51,26 @@ def id_uri(orcid_id: str) -> str:
     return orcid_uri(
         orcid_id, environment=cfg["ORCID_ENVIRONMENT"], emulator_url=cfg.get("ORCID_EMULATOR_URL")
     )
+
+
+@orcid.user_describer
+def describe_user(user_key: str) -> tuple[str, str] | None:
+    """The admin's ORCID delivery page names the student, linking to write to them."""
+    user = _user(user_key)
+    return (user.display_name, f"mailto:{user.email}") if user is not None else None
+
+
+@orcid.item_describer
+def describe_item(user_key: str, key: str) -> tuple[str, str] | None:
+    """``thesis:12`` / ``degree:12`` -> the thesis title, linking to its review page."""
+    kind, _sep, ident = key.partition(":")
+    if kind not in ("thesis", "degree") or not ident.isdigit():
+        return None
+    thesis = db.session.get(Thesis, int(ident))
+    if thesis is None:
+        return None
+    return thesis.title or key, url_for("admin.review", thesis_id=thesis.id)
+
+
+def _user(user_key: str) -> User | None:
+    return db.session.get(User, int(user_key)) if str(user_key).isdigit() else None

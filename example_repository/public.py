@@ -27,6 +27,7 @@ from . import metadata
 from .auth import safe_next
 from .db import db
 from .forms import DEGREE_LABELS, DEGREES, LANGUAGE_LABELS, ActionForm
+from .licenses import license_of
 from .models import PUBLISHED, WITHDRAWN, Thesis
 from .orcid_setup import author_orcid, id_uri
 
@@ -123,6 +124,7 @@ def landing(thesis_id: int):
         degree_label=degree_label,
         language_label=LANGUAGE_LABELS.get(thesis.language, thesis.language),
         bibtex=metadata.bibtex(thesis),
+        license=license_of(thesis.license),
     )
     response = make_response(html)
     response.headers["Link"] = metadata.signposting(thesis, orcid_uri)

@@ -102,6 +102,7 @@ def seed_sample_theses() -> int:
             program_start=sample["program_start"], degree_date=sample["degree_date"],
             embargo_until=dt.date.today() + dt.timedelta(days=embargo) if embargo else None,
             pdf_file=name, pdf_name="thesis.pdf", pdf_size=len(pdf), submitted_at=utcnow(),
+            license=sample.get("license", "cc-by-4.0"), agreement_accepted_at=utcnow(),
         )
         thesis.advisors = [Advisor(name=a, position=i) for i, a in enumerate(sample["advisors"])]
         db.session.add(thesis)

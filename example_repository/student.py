@@ -22,14 +22,16 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from flask_orcid.checks import verify_connection
 from flask_orcid.protocol.identifiers import parse_orcid_id
 
+from . import licenses
 from .auth import login_required
 from .db import db
 from .forms import DEGREE_LABELS, LANGUAGE_LABELS, ThesisForm
 from .models import DRAFT, SUBMITTED, Advisor, Thesis, utcnow
 from .orcid_setup import author_orcid, orcid
-from .prefill import thesis_prefill
+from .prefill import Prefill, thesis_prefill
 
 log = logging.getLogger(__name__)
 bp = Blueprint("student", __name__)
@@ -45,10 +47,15 @@ def own_thesis(thesis_id: int) -> Thesis:
 @bp.route("/my")
 @login_required
 def dashboard():
+    account = orcid.get_account(g.user.key)
+    # ORCID's advice: check the permission with the stored token before saying "connected"
+    # (cached for a few minutes; a refusal marks the connection for a new sign-in).
+    connection = verify_connection(account) if account is not None else None
     return render_template(
         "student/dashboard.html",
         theses=g.user.theses,
         orcid_id=author_orcid(g.user),
+        orcid_connection=connection,
         degree_labels=DEGREE_LABELS,
     )
 
@@ -86,9 +93,9 @@ def _remove_pdf(name: str | None) -> None:
 
 #: ThesisForm fields stored as they are on the Thesis row (advisors and the PDF aside).
 THESIS_FIELDS = (
-    "given_names", "family_name", "email", "department", "institution", "title",
+    "given_names", "family_name", "email", "department", "title",
     "subtitle", "abstract", "keywords", "language", "degree", "program_start",
-    "degree_date", "embargo_until",
+    "degree_date", "embargo_until", "license",
 )
 
 
@@ -98,6 +105,11 @@ def _apply(form: ThesisForm, thesis: Thesis) -> None:
         if isinstance(value, str):
             value = value.strip()
         setattr(thesis, field, value)
+    thesis.license = thesis.license or None
+    if form.agreement.data and thesis.agreement_accepted_at is None:
+        thesis.agreement_accepted_at = utcnow()
+    elif not form.agreement.data:
+        thesis.agreement_accepted_at = None
     thesis.advisors.clear()
     position = 0
     for entry in form.advisors:
@@ -114,6 +126,7 @@ def _apply(form: ThesisForm, thesis: Thesis) -> None:
 def _form_data(thesis: Thesis) -> dict:
     data = {field: getattr(thesis, field) for field in THESIS_FIELDS}
     data["advisors"] = [{"name": a.name, "orcid": a.orcid or ""} for a in thesis.advisors]
+    data["agreement"] = thesis.agreement_accepted_at is not None
     return data
 
 
@@ -127,6 +140,10 @@ def _handle(form: ThesisForm, thesis: Thesis | None):
             if pending:
                 _remove_pdf(pending[0])
             session["pending_pdf"] = list(stored)
+        if form.submit.data:
+            # Report everything missing for submission in this same round, not one at a time.
+            has_pdf = bool(stored or session.get("pending_pdf") or (thesis and thesis.pdf_file))
+            form.check_complete(has_pdf=has_pdf)
         return None
     stored = _store_pdf(form)
     if stored is None and pending:
@@ -166,12 +183,14 @@ def new_thesis():
     """Step 2: the deposit form, prefilled from the ORCID record when the student connected."""
     orcid_id = author_orcid(g.user)
     # Read the record once, to show the form; a POST carries what the student wrote.
-    form = ThesisForm(data=_prefill_for(g.user, orcid_id) if request.method == "GET" else None)
+    prefill = _prefill_for(g.user, orcid_id) if request.method == "GET" else Prefill()
+    form = ThesisForm(data=prefill.data if request.method == "GET" else None)
+    form.set_license_choices(licenses.offered())
     response = _handle(form, None)
     if response is not None:
         return response
     return render_template("student/thesis_form.html", form=form, thesis=None, orcid_id=orcid_id,
-                           pending_pdf=session.get("pending_pdf"))
+                           pending_pdf=session.get("pending_pdf"), sources=prefill.sources)
 
 
 @bp.route("/my/theses/<int:thesis_id>/edit", methods=("GET", "POST"))
@@ -182,6 +201,7 @@ def edit_thesis(thesis_id: int):
         flash(_("This thesis is with the graduate school and can no longer be edited."), "info")
         return redirect(url_for("student.view_thesis", thesis_id=thesis.id))
     form = ThesisForm(data=_form_data(thesis))
+    form.set_license_choices(licenses.offered())
     response = _handle(form, thesis)
     if response is not None:
         return response
@@ -212,8 +232,9 @@ def own_pdf(thesis_id: int):
                      download_name=thesis.pdf_name or "thesis.pdf")
 
 
-def _prefill_for(user, orcid_id: str | None) -> dict:  # noqa: ANN001
-    """Form defaults: the ORCID record first (when connected), the local account second."""
+def _prefill_for(user, orcid_id: str | None) -> Prefill:  # noqa: ANN001
+    """Form defaults: the ORCID record first (when connected), the local account second.
+    ``sources`` names only what came from ORCID, for the form to say so."""
     record = orcid.read_record_for_prefill(user.key) if orcid_id is not None else None
     if orcid_id is not None and record is None:
         # flask-orcid logged why; the form works without prefill.
@@ -222,12 +243,12 @@ def _prefill_for(user, orcid_id: str | None) -> dict:  # noqa: ANN001
               "You can fill it in yourself."),
             "warning",
         )
-    data = thesis_prefill(record)
+    prefill = thesis_prefill(record)
+    data = prefill.data
     data.setdefault("given_names", user.given_names)
     data.setdefault("family_name", user.family_name)
     data.setdefault("email", user.email)
-    data.setdefault("institution", current_app.config["REPOSITORY_INSTITUTION_NAME"])
     # most theses are written in the language the student uses the site in
     data.setdefault("language", str(get_locale()))
-    return data
+    return prefill
 

@@ -13,7 +13,7 @@ from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
 from .extension import ORCID
 from .forms import ORCIDIdValidator
-from .prefill import prefill_data, prefill_form
+from .prefill import HostInstitution, prefill_data, prefill_form, prefill_sources
 from .protocol.client import BulkResult, CallInfo, ORCIDClient
 from .protocol.endpoints import Endpoints, endpoints
 from .protocol.identifiers import (
@@ -127,7 +127,9 @@ __all__ = [
     "item_synced",
     # display and prefill
     "orcid_uri_for",
+    "HostInstitution",
     "prefill_data",
+    "prefill_sources",
     "prefill_form",
     "read_for_prefill",
 ]

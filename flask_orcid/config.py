@@ -57,4 +57,12 @@ DEFAULTS: dict[str, object] = {
     "ORCID_WEBHOOK_BASE_URL": None,
     # register a webhook for each new connection from the delivery worker (premium members)
     "ORCID_WEBHOOK_AUTO_REGISTER": False,
+    # seconds a check that ORCID still accepts a stored token is trusted (GET /person)
+    "ORCID_TOKEN_CHECK_SECONDS": 300.0,
+    # seconds a check that ORCID's sign-in page answers is trusted (before /connect redirects)
+    "ORCID_REACHABILITY_SECONDS": 60.0,
+    # the ORCID member logo ORCID gave you (a URL of your own copy); shown on the connection
+    # page and in the "about ORCID" text when set. No ORCID artwork ships with the extension.
+    "ORCID_MEMBER_LOGO_URL": None,
+    "ORCID_MEMBER_LOGO_ALT": None,
 }

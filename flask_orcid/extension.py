@@ -60,6 +60,7 @@ class ORCID:
         self._signin_handler: Callable[..., Any] | None = None
         self._admin_checker: Callable[[], bool] | None = None
         self._account_removed_hooks: list[Callable[[Any], None]] = []
+        self._describers: dict[str, Callable[..., Any]] = {}
         self.models: Models | None = None
         self.Account: Any = None
         self.PendingRevocation: Any = None
@@ -68,7 +69,6 @@ class ORCID:
             self.models.set_cipher_provider(_current_cipher)
             self.Account = self.models.Account
             self.PendingRevocation = self.models.PendingRevocation
-            self.on_account_removed(self._forget_outbox)
         if app is not None:
             self.init_app(app)
 
@@ -175,9 +175,38 @@ class ORCID:
         self._admin_checker = func
         return func
 
+    def user_describer(self, func: Callable[[str], Any]) -> Callable[[str], Any]:
+        """Register ``func(user_key) -> (name, url) | None``: how the admin page names a user
+        (and where it links), instead of showing the bare key."""
+        self._describers["user"] = func
+        return func
+
+    def item_describer(self, func: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
+        """Register ``func(user_key, key) -> (title, url) | None``: how the admin page names
+        an item (a thesis title with a link to it), instead of showing the bare key."""
+        self._describers["item"] = func
+        return func
+
+    def describe(self, what: str, *args: str) -> tuple[str, str | None] | None:
+        """The host's (label, url) for a user or an item, or None (no describer, or it failed)."""
+        func = self._describers.get(what)
+        if func is None:
+            return None
+        try:
+            answer = func(*args)
+        except Exception:  # noqa: BLE001 - a host's helper must not break the admin page
+            log.exception("the %s describer failed for %r", what, args)
+            return None
+        if not answer:
+            return None
+        label, url = answer
+        return str(label), (str(url) if url else None)
+
     def on_account_removed(self, func: Callable[[Any], None]) -> Callable[[Any], None]:
         """Register ``func(account)``, called in the disconnect's transaction before the
-        account row is deleted, to delete everything else stored for that connection."""
+        account row is deleted, to delete everything else stored for that connection. It runs
+        before the extension forgets the outbox, so :meth:`item_state` still says what is on
+        the record (the site can remember it: the items stay there after a disconnect)."""
         self._account_removed_hooks.append(func)
         return func
 
@@ -302,7 +331,7 @@ class ORCID:
         return connections.disconnect(
             self.db.session, self._models(), self.api_client(), account,
             get_state().endpoints.environment,
-            before_delete=self._account_removed_hooks)
+            before_delete=[*self._account_removed_hooks, self._forget_outbox])
 
     def rotate_keys(self) -> tuple[int, int, int]:
         """Re-encrypt every stored token under the first key of ``ORCID_TOKEN_KEYS``.

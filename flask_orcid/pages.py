@@ -4,10 +4,13 @@ the webhook callback. A blueprint of its own (``orcid_outbox``) under ``ORCID_UR
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
+import flask_babel
 import sqlalchemy as sa
+from babel import dates as babel_dates
 from flask import (
     Blueprint,
     Flask,
@@ -27,7 +30,7 @@ from .i18n import lazy_gettext as _l
 from .i18n import ngettext
 from .page_errors import SignInRequiredError
 from .protocol.identifiers import is_valid_orcid_id, orcid_uri
-from .safety import check_csrf, private_page_headers
+from .safety import check_csrf, private_page_headers, safe_next
 from .state import get_state
 from .sync import models as m
 from .sync import outbox as ob
@@ -110,11 +113,19 @@ def items_context(ext: Any, user_key: str) -> dict[str, Any]:
     rows = ext.items_for(user_key)
     return {
         "account": account,
-        "items": [{"row": r, "label": STATE_LABELS.get(r.state, r.state),
+        "items": [{"row": r, "label": state_label(r),
                    "kind": KIND_LABELS.get(r.kind, r.kind), "reason": _reason(r),
                    "url": orcid_item_url(r, account)} for r in rows],
         "support_email": current_app.config.get("ORCID_SUPPORT_EMAIL"),
     }
+
+
+def state_label(row: Any) -> Any:
+    """What the researcher reads for ``row``: an item whose older version is on the record
+    is "on your record, update pending", never "not sent"."""
+    if row.put_code is not None and row.state in (m.PENDING, m.FAILED, m.PARKED):
+        return _("On your record, update pending")
+    return STATE_LABELS.get(row.state, row.state)
 
 
 def _reason(row: Any) -> Any:
@@ -136,7 +147,8 @@ def resend() -> Any:
         abort(404)
     ext.db.session.commit()
     flash(_("It will be sent to your ORCID record again shortly."), "orcid")
-    return redirect(url_for("orcid_outbox.items"))
+    # back to the page the button was on (the item list, or the connection page)
+    return redirect(safe_next(request.form.get("next")) or url_for("orcid_outbox.items"))
 
 
 # -- admin ------------------------------------------------------------------------------------
@@ -168,7 +180,40 @@ def admin() -> Any:
         attention=attention,
         events=events,
         labels=STATE_LABELS,
+        **_described(ext, [*attention, *events]),
     )
+
+
+def _described(ext: Any, rows: list[Any]) -> dict[str, Any]:
+    """The host's names for the users and items of ``rows`` (each asked once)."""
+    users: dict[str, Any] = {}
+    items: dict[tuple[str, str], Any] = {}
+    for row in rows:
+        if row.user_key not in users:
+            users[row.user_key] = ext.describe("user", row.user_key)
+        if row.key and (row.user_key, row.key) not in items:
+            items[(row.user_key, row.key)] = ext.describe("item", row.user_key, row.key)
+    return {"user_names": users, "item_names": items, "when": local_datetime}
+
+
+def local_datetime(value: Any) -> str:
+    """A stored UTC time in the reader's language and time zone (Flask-Babel's selectors when
+    the host uses Flask-Babel, else UTC)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    locale = "en"
+    tzinfo: Any = dt.UTC
+    try:
+        locale = str(flask_babel.get_locale() or "en")
+        tzinfo = flask_babel.get_timezone() or dt.UTC
+    except (AttributeError, KeyError, RuntimeError):
+        pass
+    try:
+        return str(babel_dates.format_datetime(value, "medium", tzinfo=tzinfo, locale=locale))
+    except (ValueError, LookupError):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
 @bp.post("/admin/retry")

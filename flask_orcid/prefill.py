@@ -4,7 +4,11 @@ Three steps, each usable alone:
 
 - :func:`~flask_orcid.sync.record_reader.read_for_prefill` reads what a form needs (``/person``
   plus the education and employment sections; never ``/record``).
-- :func:`prefill_data` turns the :class:`~flask_orcid.Record` into a flat dict for a form.
+- :func:`prefill_data` turns the :class:`~flask_orcid.Record` into a flat dict for a form. With
+  ``institution=`` (a :class:`HostInstitution`), the institution-specific keys (institution,
+  department, ROR, role title) come only from an affiliation at the host's own institution,
+  matched by ROR first, then by normalized name and country; otherwise they stay empty.
+  :func:`prefill_sources` says where each value came from, for the form to show.
 - :func:`prefill_form` puts that dict into a WTForms form without ever overriding what the user
   typed or submitted.
 """
@@ -13,7 +17,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from wtforms.fields import FieldList, FormField
@@ -22,9 +29,16 @@ from .protocol.records import AffiliationSummary, Email, Record
 from .sync.record_reader import PublicTokenCache, read_for_prefill
 
 __all__ = [
+    "AFFILIATION_KEYS",
     "DEFAULT_PREFILL_KEYS",
+    "HostInstitution",
+    "PrefillSource",
     "PublicTokenCache",
     "current_affiliation",
+    "host_affiliation",
+    "matches_institution",
+    "normalize_org_name",
+    "prefill_sources",
     "prefill_data",
     "prefill_form",
     "prefill_email",
@@ -46,7 +60,33 @@ DEFAULT_PREFILL_KEYS = (
     "role_title",
 )
 
+#: The keys that describe the researcher's place at an institution: filled only from an
+#: affiliation at the host's institution when :func:`prefill_data` is given one.
+AFFILIATION_KEYS = ("institution", "department", "institution_ror", "role_title")
+
 Mapping_ = Mapping[str, "str | Callable[[Any], Any]"]
+
+
+@dataclass(frozen=True)
+class HostInstitution:
+    """The host's own institution, to recognise its affiliations on a record.
+
+    ``ror`` is a ROR id in any usual form (``https://ror.org/05gq02987`` or ``05gq02987``);
+    ``country`` is the ISO 3166-1 alpha-2 code ORCID uses (``US``).
+    """
+
+    name: str
+    country: str | None = None
+    ror: str | None = None
+
+
+@dataclass(frozen=True)
+class PrefillSource:
+    """Where a prefilled value came from: ``kind`` is ``"person"`` (names), ``"email"`` or the
+    affiliation section (``"education"``, ``"employment"``); ``affiliation`` is set for those."""
+
+    kind: str
+    affiliation: AffiliationSummary | None = None
 
 
 # --------------------------------------------------------------------------- mapping
@@ -101,6 +141,63 @@ def current_affiliation(record: Record, today: _dt.date | None = None) -> Affili
     )
 
 
+def _ror_id(value: str | None) -> str | None:
+    """The bare ROR id (``05gq02987``) of any usual spelling, lower-cased."""
+    if not value:
+        return None
+    bare = value.strip().lower().rstrip("/").rsplit("/", 1)[-1]
+    return bare or None
+
+
+def normalize_org_name(name: str | None) -> str:
+    """An organization's name for comparison: no accents, case, punctuation, leading "the"
+    or repeated spaces (``"The Brown  University."`` and ``"brown university"`` are equal)."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"[^\w\s]", " ", text.replace("&", " and "))
+    words = text.split()
+    if words and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+def matches_institution(organization: Any, institution: HostInstitution) -> bool:
+    """Is ``organization`` the host's institution? By ROR when both have one; else by
+    normalized name and country (a missing country on either side never matches)."""
+    if organization is None:
+        return False
+    theirs = _ror_id(_ror(organization))
+    ours = _ror_id(institution.ror)
+    if theirs and ours:
+        return theirs == ours
+    if not institution.country or not getattr(organization, "country", None):
+        return False
+    return (
+        normalize_org_name(organization.name) == normalize_org_name(institution.name)
+        and organization.country.strip().upper() == institution.country.strip().upper()
+    )
+
+
+def host_affiliation(
+    record: Record, institution: HostInstitution, today: _dt.date | None = None
+) -> AffiliationSummary | None:
+    """The researcher's affiliation at the host's institution: the current (or latest)
+    education there, else the current (or latest) employment there, else ``None``."""
+    today = today or _dt.date.today()
+    for section in (record.educations, record.employments):
+        ours = [a for a in section or [] if matches_institution(a.organization, institution)]
+        picked = _pick_current(ours, today)
+        if picked is not None:
+            return picked
+    return None
+
+
+def _affiliation(record: Record, institution: HostInstitution | None) -> AffiliationSummary | None:
+    if institution is None:
+        return current_affiliation(record)
+    return host_affiliation(record, institution)
+
+
 def _ror(organization: Any) -> str | None:
     if organization is None or not organization.disambiguated_id:
         return None
@@ -109,8 +206,8 @@ def _ror(organization: Any) -> str | None:
     return organization.disambiguated_id
 
 
-def _defaults(record: Record) -> dict[str, Any]:
-    current = current_affiliation(record)
+def _defaults(record: Record, institution: HostInstitution | None = None) -> dict[str, Any]:
+    current = _affiliation(record, institution)
     organization = current.organization if current else None
     return {
         "given_names": record.given_names,
@@ -130,8 +227,19 @@ def _present(value: Any) -> bool:
     return value is not None and value != "" and value != []
 
 
-def prefill_data(record: Record, mapping: Mapping_ | None = None) -> dict[str, Any]:
+def prefill_data(
+    record: Record,
+    mapping: Mapping_ | None = None,
+    *,
+    institution: HostInstitution | None = None,
+) -> dict[str, Any]:
     """Form data from ``record``: only keys with a value (empty ones are left out).
+
+    Pass ``institution`` (the host's own) so that the keys in :data:`AFFILIATION_KEYS` come
+    only from an affiliation there; a researcher's faculty or start date at another university
+    must not land in your form, nor, through it, in their ORCID record. Without it they come
+    from the researcher's current affiliation, wherever it is (for hosts that are not an
+    institution).
 
     Without ``mapping`` the keys are :data:`DEFAULT_PREFILL_KEYS`. With one, the keys are the
     form's field names and each value names a default key or is a ``callable(record)``::
@@ -139,7 +247,7 @@ def prefill_data(record: Record, mapping: Mapping_ | None = None) -> dict[str, A
         prefill_data(record, {"first_name": "given_names", "surname": "family_name",
                               "other": lambda r: ", ".join(r.other_names)})
     """
-    defaults = _defaults(record)
+    defaults = _defaults(record, institution)
     if mapping is None:
         return {k: v for k, v in defaults.items() if _present(v)}
     data: dict[str, Any] = {}
@@ -156,6 +264,23 @@ def prefill_data(record: Record, mapping: Mapping_ | None = None) -> dict[str, A
         if _present(value):
             data[field_name] = value
     return data
+
+
+def prefill_sources(
+    record: Record, institution: HostInstitution | None = None
+) -> dict[str, PrefillSource]:
+    """For each default key that :func:`prefill_data` fills, where its value came from."""
+    data = prefill_data(record, institution=institution)
+    affiliation = _affiliation(record, institution)
+    sources: dict[str, PrefillSource] = {}
+    for key in data:
+        if key in AFFILIATION_KEYS and affiliation is not None:
+            sources[key] = PrefillSource(affiliation.section, affiliation)
+        elif key == "email":
+            sources[key] = PrefillSource("email")
+        else:
+            sources[key] = PrefillSource("person")
+    return sources
 
 
 # --------------------------------------------------------------------------- WTForms

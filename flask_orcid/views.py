@@ -12,17 +12,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from authlib.common.security import generate_token
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
+from .checks import orcid_reachable, verify_connection
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .oauth_state import orcid_lang, remember_state, take_state
 from .page_errors import (
     ORCIDPageError,
     ORCIDRefusedError,
+    ORCIDUnavailableError,
     SignInRequiredError,
     StateError,
     keep_problem,
@@ -107,6 +110,13 @@ def connect() -> Response:
         # ORCID: reuse the tokens you hold instead of asking again (API-FACTS §11).
         return redirect(next_url)
 
+    if not orcid_reachable():
+        # Our page, with a way back, rather than the browser's "cannot connect" (issue 14).
+        raise ORCIDUnavailableError(
+            _("ORCID's sign-in page is not answering right now, so we did not send you there. "
+              "Nothing was changed. Please try again in a few minutes."),
+            next_url=next_url,
+        )
     scopes = state_.scopes
     state = generate_token(40)
     nonce = generate_token(40) if "openid" in scopes else None
@@ -260,6 +270,35 @@ def disconnect() -> Any:
         "orcid/disconnected.html",
         orcid=orcid_id,
         environment=environment,
+        revocation_queued=_revocation_pending(orcid_id),
+        support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"),
+    )
+
+
+def _revocation_pending(orcid_id: str | None) -> bool:
+    """Whether a token of ``orcid_id`` still waits to be revoked (ORCID was unreachable)."""
+    if orcid_id is None:
+        return False
+    model = _ext()._models().PendingRevocation
+    query = sa.select(sa.func.count()).select_from(model).where(model.orcid == orcid_id)
+    return bool(_ext().db.session.scalar(query))
+
+
+@bp.get("/disconnect/confirm")
+def confirm_disconnect() -> Any:
+    """Ask before disconnecting, and say what it does (the button posts to the same URL)."""
+    ext = _ext()
+    user = ext.current_user()
+    if user is None:
+        raise SignInRequiredError(
+            _("Sign in to this site to manage your ORCID connection."), retry=False
+        )
+    account = ext.get_account(user.key)
+    if account is None:
+        return redirect(url_for("orcid.connection"))
+    return render_template(
+        "orcid/disconnect_confirm.html",
+        account=account,
         support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"),
     )
 
@@ -291,6 +330,10 @@ def connection() -> Any:
             _("Sign in to this site to see your ORCID connection."), retry=False
         )
     account = ext.get_account(user.key)
+    if account is not None and ext.has_full_connection(account):
+        # Check the permission with the token we hold before calling it "connected"
+        # (ORCID's advice); a refusal marks the connection, so the page below says so.
+        verify_connection(account)
     return render_template(
         "orcid/connection.html",
         account=account,

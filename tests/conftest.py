@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from flask_orcid.config import DEFAULTS as ORCID_DEFAULTS
+
 pytest_plugins = [
     "tests.plugins.emulator",
     "tests.plugins.app",
@@ -39,3 +41,12 @@ def orcid_examples_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"the project's ORCID examples are not available: {path} is absent")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_reachability_check_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most test apps point at an ORCID that is not there (orcid.org, a closed port) and only
+    look at where /orcid/connect redirects: the check that ORCID answers first is off unless a
+    test turns it on with ORCID_REACHABILITY_SECONDS (tests/test_signin_flow.py, the browser
+    suite)."""
+    monkeypatch.setitem(ORCID_DEFAULTS, "ORCID_REACHABILITY_SECONDS", 0)

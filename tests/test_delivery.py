@@ -345,6 +345,21 @@ def test_synced_signal_and_items_page_link_to_the_record(app, emulator, user, re
     assert "Thesis number 1" in page and "On your record" in page
 
 
+def test_a_change_waiting_to_be_sent_is_on_the_record_update_pending(app, emulator, user):
+    """Issue 14, item 5: an older version is on the record, so never "Not sent"."""
+    publish(app, user, "thesis:1", thesis(1))
+    deliver(app)
+    publish(app, user, "thesis:1", thesis(1, "A corrected title"))
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["user_id"] = int(user)
+    page = client.get("/orcid/items").get_data(as_text=True)
+    assert "On your record, update pending" in page and "Waiting to be sent" not in page
+    deliver(app)
+    page = client.get("/orcid/items").get_data(as_text=True)
+    assert "update pending" not in page and "On your record" in page
+
+
 def test_claims_never_overlap_and_expired_leases_come_back(app, emulator, user):
     for n in range(5):
         publish(app, user, f"thesis:{n}", thesis(n))

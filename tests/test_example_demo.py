@@ -58,6 +58,23 @@ def test_demo_serves_the_repository_and_the_emulator(tmp_path: Path) -> None:
                            allow_redirects=False)
         assert connect.headers["Location"].startswith(f"{emulator_url}/oauth/authorize?")
         assert requests.get(f"{emulator_url}/_emulator/researchers", timeout=10).ok
+        # ORCID's screens call the demo client by the repository's own name
+        clients = requests.get(f"{emulator_url}/_emulator/clients", timeout=10).json()
+        [demo] = [c for c in clients if c["client_id"] == "APP-DEMO000000000001"]
+        assert demo["name"] == "Graduate School Thesis Repository"
+        # the sample theses' authors are connected: an authenticated iD on a landing page,
+        # linking to the emulator's public record page
+        landing = requests.get(f"{repo_url}/theses/1", timeout=10).text
+        match = re.search(r'id="author-orcid".*?href="([^"]+)"', landing, re.S)
+        assert match and re.fullmatch(rf"{emulator_url}/\d{{4}}-\d{{4}}-\d{{4}}-\d{{3}}[\dX]",
+                                      match.group(1)), landing[:2000]
+        # the CLI in another terminal reaches the same emulator and tokens with no variables
+        cli_env = {k: v for k, v in env.items() if not k.startswith("ORCID_")}
+        for command in (["orcid", "status"], ["orcid", "deliver"], ["orcid", "sync"]):
+            result = subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "example_repository", *command],
+                cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, (command, result.stdout, result.stderr)
     finally:
         process.send_signal(signal.SIGINT)
         try:

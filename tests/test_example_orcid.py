@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 import requests
@@ -56,12 +57,47 @@ def test_connect_from_the_submission_step_prefills_the_form(repo, josiah, author
     # the authenticated iD, read-only and in full display form
     assert f"{emulator.url}/{JOSIAH}" in html and 'id="author-orcid"' in html
     assert 'value="josiah@example.edu"' in html
-    # program and institution from the current education on the record
+    # department and program start from the education at this school's institution (by ROR),
+    # each saying where it came from
     assert 'value="Psychoceramics"' in html
-    assert 'value="Brown University"' in html
     assert 'value="1985-09"' in html
+    assert 'id="department-source"' in html and 'id="program_start-source"' in html
+    assert "your education at Brown University, since 1985-09" in html
+    # the sample's unused "Institution" field is gone: the institution is the school's own
+    assert 'id="institution"' not in html
     # once connected, the explained step is skipped
     assert josiah.client.get("/submit").headers["Location"].endswith("/submit/form")
+
+
+def test_affiliations_elsewhere_never_prefill_the_school_fields(repo, make_person, authorize,
+                                                               emulator):
+    """María's record has a finished degree at Salamanca and a job at another university and
+    nothing at this school (Brown): no department, no program start, no claim of a prefill
+    from an affiliation; her name and email still come from ORCID."""
+    maria = make_person(repo, email="maria@example.edu", given_names="María José",
+                        family_name="García Núñez")
+    connect(maria, authorize, who="maria@example.edu")
+    html = maria.client.get("/submit/form").get_data(as_text=True)
+    assert "We filled in what we could from your ORCID record" in html
+    assert 'id="given_names-source"' in html
+    assert 'id="department-source"' not in html and 'id="program_start-source"' not in html
+    assert "Facultad de Geograf" not in html and "Salamanca" not in html
+    form = re.search(r'<input[^>]*id="department"[^>]*>', html).group(0)
+    assert 'value=""' in form or "value=" not in form
+    start = re.search(r'<input[^>]*id="program_start"[^>]*>', html).group(0)
+    assert 'value=""' in start or "value=" not in start
+
+
+def test_the_member_logo_has_a_configurable_place(make_repo, make_person):
+    """Issue 14, item 15: the site's own copy of ORCID's member logo, where configured."""
+    plain = make_person(make_repo(), email="a@example.edu")
+    assert "orcid-member-logo" not in plain.client.get("/submit").get_data(as_text=True)
+    repo = make_repo(ORCID_MEMBER_LOGO_URL="/static/our-orcid-member-logo.svg",
+                     ORCID_MEMBER_LOGO_ALT="ORCID member")
+    student = make_person(repo, email="b@example.edu")
+    for page in ("/submit", "/orcid/"):
+        html = student.client.get(page).get_data(as_text=True)
+        assert '<img src="/static/our-orcid-member-logo.svg" alt="ORCID member"' in html, page
 
 
 def test_denial_offers_to_try_again_and_to_continue(repo, josiah, authorize):
@@ -111,7 +147,7 @@ def test_accept_publishes_the_thesis_and_the_degree_to_orcid(repo, josiah, admin
     assert "On the ORCID record" in html and f"put-code {work['put_code']}" in html
     # and flask-orcid's delivery page, inside the site's layout
     html = admin.client.get("/orcid/admin").get_data(as_text=True)
-    assert "Review queue" in html and f"thesis:{thesis.id}" in html
+    assert "Review queue" in html and f'href="/admin/theses/{thesis.id}"' in html
     assert josiah.client.get("/orcid/admin").status_code == 403
 
     # the landing page shows the iD and embeds it in the metadata
@@ -153,6 +189,9 @@ def test_edit_updates_and_withdrawal_retracts(repo, josiah, admin, authorize, em
         "edit-department": "Department of Computing", "edit-degree_date": "2024-06-15",
         "edit-save": "1"}, page=page)
     assert response.status_code == 302
+    # the change waits for the worker: on the record, update pending (not "Not sent")
+    html = admin.client.get(page).get_data(as_text=True)
+    assert "On the record, update pending" in html and "Not sent" not in html
     deliver(repo)
     record = emulator.record(JOSIAH)
     [after] = ours(record["works"], emulator.client_id)
@@ -165,6 +204,31 @@ def test_edit_updates_and_withdrawal_retracts(repo, josiah, admin, authorize, em
 
     admin.post_form(f"/admin/theses/{thesis.id}/withdraw",
                     {"withdraw-reason": "Author's request", "withdraw-withdraw": "1"}, page=page)
+    deliver(repo)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id) == []
+    assert ours(record["educations"], emulator.client_id) == []
+
+
+def test_a_rescinded_degree_takes_both_items_off_the_record(repo, josiah, admin, authorize,
+                                                            emulator):
+    """Issue 14, item 3: the thesis and its degree are coupled."""
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id)
+    assert ours(record["educations"], emulator.client_id)
+    page = f"/admin/theses/{thesis.id}"
+    response = admin.post_form(f"/admin/theses/{thesis.id}/withdraw", {
+        "withdraw-reason": "Board decision of 2025-01-10", "withdraw-rescinded": "y",
+        "withdraw-withdraw": "1"}, page=page)
+    assert response.status_code == 302
+    [thesis] = theses(repo)
+    assert thesis.status == "withdrawn"
+    assert thesis.review_note == "Degree rescinded: Board decision of 2025-01-10"
     deliver(repo)
     record = emulator.record(JOSIAH)
     assert ours(record["works"], emulator.client_id) == []
@@ -203,7 +267,7 @@ def test_disconnect_removes_the_id_from_the_public_pages(repo, josiah, admin, au
 
     html = josiah.client.get("/orcid/").get_data(as_text=True)
     assert "Graduate School" in html  # the extension's page in the site's layout
-    response = josiah.post_form("/orcid/disconnect", {}, page="/orcid/")
+    response = josiah.post_form("/orcid/disconnect", {}, page="/orcid/disconnect/confirm")
     assert response.status_code == 200
     # the confirmation names the iD that was removed (inside the site's layout)
     assert f"Your ORCID iD ({JOSIAH})" in response.get_data(as_text=True)
@@ -216,6 +280,96 @@ def test_disconnect_removes_the_id_from_the_public_pages(repo, josiah, admin, au
     doc = json.loads(public.get(f"/theses/{thesis.id}/metadata.jsonld").data)
     assert "@id" not in doc["author"]
     assert JOSIAH not in josiah.client.get("/my").get_data(as_text=True)
+
+
+def test_after_a_disconnect_the_admin_pages_say_the_items_stay_on_the_record(
+        repo, josiah, admin, authorize, emulator):
+    """Issue 14, item 4: not "Not sent" / "sent when they connect" while both items sit on
+    the record, and the withdrawal text does not promise to remove them."""
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id) and ours(record["educations"],
+                                                              emulator.client_id)
+    josiah.post_form("/orcid/disconnect", {}, page="/orcid/disconnect/confirm")
+
+    html = admin.client.get(f"/admin/theses/{thesis.id}").get_data(as_text=True)
+    panel = html[html.index('id="sync-state"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "the author has disconnected, so changes can no longer be sent" in panel
+    assert "Not sent" not in panel and "sent when they do" not in panel
+    effect = html[html.index('id="withdraw-effect"'):]
+    effect = effect[:effect.index("</p>")]
+    assert "stay on the author's ORCID record" in effect and "are removed from" not in effect
+    queue = admin.client.get("/admin/?status=published").get_data(as_text=True)
+    assert "On the record, author disconnected" in queue and "Not sent" not in queue
+    # the record still holds both items (nothing was removed behind the page's back)
+    record = emulator.record(JOSIAH)
+    assert ours(record["works"], emulator.client_id) and ours(record["educations"],
+                                                              emulator.client_id)
+
+
+def test_the_dashboard_checks_the_stored_token_before_saying_connected(
+        repo, josiah, authorize, emulator):
+    """Issue 14, item 5: a permission revoked at ORCID shows the reconnect box, never
+    "connected" and "no longer accepted" at once; the check is cached."""
+    connect(josiah, authorize)
+    html = josiah.client.get("/my").get_data(as_text=True)
+    assert "Your ORCID iD is connected" in html
+    emulator.reset_requests()
+    josiah.client.get("/my")
+    josiah.client.get("/orcid/")
+    person_reads = [r for r in emulator.requests()["log"] if r["path"].endswith("/person")]
+    assert person_reads == []  # cached: the check is not repeated on every page
+    emulator.user_revoke(JOSIAH)
+    repo.extensions["orcid_checks"].clear()
+    html = josiah.client.get("/my").get_data(as_text=True)
+    assert "Your ORCID iD is connected" not in html
+    assert "no longer accepts" in html and "orcid-connect-button" in html
+    page = josiah.client.get("/orcid/").get_data(as_text=True)
+    assert "This ORCID iD is connected to your account" not in page
+    assert "the connection no longer works" in page and "orcid-reconnect" in page
+
+
+def test_the_delivery_page_speaks_to_people(repo, josiah, admin, authorize, emulator):
+    """Issue 14, item 8: names and thesis titles with links, readable dates, translated
+    states; one h1; "Send it again" says so once and stays on the page it was pressed on."""
+    connect(josiah, authorize)
+    submit_thesis(josiah)
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    deliver(repo)
+    html = admin.client.get("/orcid/admin").get_data(as_text=True)
+    assert html.count("<h1") == 1
+    assert "Josiah Carberry" in html or "Ada Lovelace" in html
+    assert f'href="/admin/theses/{thesis.id}">Notes on the Analytical Engine</a>' in html
+    assert "When (UTC)" not in html and "<time datetime=" in html
+    admin.client.get("/lang/es")
+    es = admin.client.get("/orcid/admin").get_data(as_text=True)
+    assert "Sincronizado" in es and ">Synced<" not in es and "Cuándo" in es
+    admin.client.get("/lang/en")
+
+    # the researcher deletes the work on ORCID; "Send it again" from the connection page
+    [work] = ours(emulator.record(JOSIAH)["works"], emulator.client_id)
+    emulator.delete_item(JOSIAH, "work", work["put_code"])
+    admin.post_form(f"/admin/theses/{thesis.id}/edit", {
+        "edit-title": "Notes on the Analytical Engine", "edit-subtitle": "",
+        "edit-abstract": "A corrected abstract.", "edit-keywords": "computing",
+        "edit-language": "en", "edit-embargo_until": "",
+        "edit-department": "Department of Mathematics", "edit-degree_date": "2024-05-20",
+        "edit-save": "1"}, page=f"/admin/theses/{thesis.id}")
+    deliver(repo)  # the PUT finds the work gone: removed by the researcher
+    page = josiah.client.get("/orcid/").get_data(as_text=True)
+    assert "orcid-resend-form" in page
+    response = josiah.post_form("/orcid/items/resend", {"key": f"thesis:{thesis.id}",
+                                                        "next": "/orcid/items"},
+                                page="/orcid/items")
+    assert response.status_code == 302 and response.headers["Location"] == "/orcid/items"
+    after = josiah.client.get("/orcid/items").get_data(as_text=True)
+    assert after.count("It will be sent to your ORCID record again shortly.") == 1
 
 
 def test_a_student_connecting_after_publication_gets_the_thesis_on_their_record(

@@ -17,7 +17,6 @@ def thesis_fields(**overrides: object) -> dict[str, object]:
         "family_name": "Lovelace",
         "email": "ada@example.edu",
         "department": "Department of Mathematics",
-        "institution": "Brown University",
         "title": "Notes on the Analytical Engine",
         "subtitle": "Programs before computers",
         "abstract": "We study the first published algorithm intended for a machine.",
@@ -26,6 +25,8 @@ def thesis_fields(**overrides: object) -> dict[str, object]:
         "degree": "phd",
         "program_start": "2019-09",
         "degree_date": "2024-05-20",
+        "license": "cc-by-4.0",
+        "agreement": "y",
         "advisors-0-name": "Charles Babbage",
         "advisors-0-orcid": "",
         "advisors-1-name": "",
@@ -131,7 +132,7 @@ def test_draft_then_complete_submission(repo, make_person):
     response = student.post_form(url, {"title": "Half-finished", "submit": "1"},
                                  content_type="multipart/form-data")
     html = response.get_data(as_text=True)
-    assert "Please check the fields marked below." in html
+    assert 'id="form-problems"' in html
     assert "Add the abstract." in html and "Upload the PDF of your thesis." in html
     assert "Name at least one advisor." in html
     assert theses(repo)[0].status == "draft"
@@ -147,6 +148,62 @@ def test_draft_then_complete_submission(repo, make_person):
     assert "Notes on the Analytical Engine" in dashboard and "Submitted" in dashboard
     # a submitted thesis is the graduate school's now
     assert student.client.get(url).status_code == 302
+
+
+def test_every_missing_field_is_reported_in_one_round_with_links(repo, make_person):
+    """Nothing typed, submit: the title (a validator) and everything submission needs are
+    listed together at the top, each linking to its field; nothing is saved."""
+    student = make_person(repo)
+    response = student.post_form("/submit/form", {"submit": "1", "given_names": "",
+                                                  "family_name": "", "email": ""},
+                                 content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    summary = html[html.index('id="form-problems"'):]
+    summary = summary[:summary.index("</div>")]
+    for field_id in ("given_names", "family_name", "email", "department", "title", "abstract",
+                     "degree", "program_start", "degree_date", "advisors-0-name", "pdf",
+                     "license", "agreement"):
+        assert f'href="#{field_id}"' in summary, field_id
+    assert "(13)" in summary
+    assert theses(repo) == []
+
+
+def test_a_refused_upload_names_the_refused_file_and_the_kept_one(repo, make_person):
+    student = make_person(repo)
+    # a good PDF kept while another field is wrong, then a bad file: both are named
+    submit_thesis(student, pdf=upload(name="good-thesis.pdf"), **{"advisors-0-orcid": "0000-0002-1825-0098"})
+    html = submit_thesis(student, pdf=upload(b"\x89PNG\r\n\x1a\nnope", "scan.png.pdf"),
+                         **{"advisors-0-orcid": "0000-0002-1825-0098"}).get_data(as_text=True)
+    refused = html[html.index('id="pdf-refused"'):]
+    refused = refused[:refused.index("</p>")]
+    assert "scan.png.pdf" in refused and "good-thesis.pdf" in refused
+
+
+def test_the_rights_step_reaches_the_landing_page_and_its_metadata(make_repo, make_person):
+    """Issue 14, item 10: the licences offered are configurable; the chosen one is on the
+    landing page, in the JSON-LD, a DC.rights meta tag and a signposting rel="license" link."""
+    repo = make_repo(REPOSITORY_LICENSES="cc-by-nc-nd-4.0,all-rights-reserved")
+    student = make_person(repo)
+    form = student.client.get("/submit/form").get_data(as_text=True)
+    assert 'value="cc-by-nc-nd-4.0"' in form and 'value="all-rights-reserved"' in form
+    assert 'value="cc-by-4.0"' not in form  # not offered by this school
+    # a licence the school does not offer is refused
+    html = submit_thesis(student, license="cc-by-4.0").get_data(as_text=True)
+    assert "Choose one of the licences offered." in html and theses(repo) == []
+    assert submit_thesis(student, license="cc-by-nc-nd-4.0").status_code == 302
+    [thesis] = theses(repo)
+    assert thesis.license == "cc-by-nc-nd-4.0" and thesis.agreement_accepted_at is not None
+    admin = make_person(repo, email="admin@example.edu", admin=True)
+    accept(admin, thesis.id)
+    visitor = repo.test_client()
+    response = visitor.get(f"/theses/{thesis.id}")
+    page = response.get_data(as_text=True)
+    url = "https://creativecommons.org/licenses/by-nc-nd/4.0/"
+    assert f'id="license" rel="license" href="{url}"' in page
+    assert f'<meta name="DC.rights" content="{url}">' in page
+    assert f'<{url}>; rel="license"' in response.headers["Link"]
+    doc = visitor.get(f"/theses/{thesis.id}/metadata.jsonld").get_json(force=True)
+    assert doc["license"] == url
 
 
 def test_pdf_is_checked_by_content_and_size(make_repo, make_person):

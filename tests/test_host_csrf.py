@@ -77,7 +77,7 @@ def test_disconnect_works_with_csrfprotect_and_forgeries_are_refused(csrf_app, c
         assert orcid.get_account(str(user_id)) is not None
     assert _tokens(emulator) == ["active"]
 
-    token = _token(client)
+    token = _token(client, "/orcid/disconnect/confirm")
     with client.session_transaction() as sess:
         assert "_orcid_csrf" not in sess  # one token mechanism: Flask-WTF's
     response = client.post("/orcid/disconnect", data={"csrf_token": token})

@@ -340,7 +340,8 @@ def test_connected_and_disconnected_pages_are_spanish(
     assert english_left(en.get_data(as_text=True), page) == []
 
     def disconnect(client: Any) -> Any:
-        tree = lxml.html.document_fromstring(client.get("/orcid/").get_data(as_text=True))
+        tree = lxml.html.document_fromstring(
+            client.get("/orcid/disconnect/confirm").get_data(as_text=True))
         token = tree.xpath(
             "//form[contains(@class, 'orcid-disconnect-form')]//input[@name='csrf_token']/@value"
         )[0]

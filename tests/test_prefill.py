@@ -19,12 +19,17 @@ from wtforms.fields import FieldList
 
 from flask_orcid import AffiliationSummary, Email, FuzzyDate, Organization, Record
 from flask_orcid.prefill import (
+    AFFILIATION_KEYS,
     DEFAULT_PREFILL_KEYS,
+    HostInstitution,
     PublicTokenCache,
     current_affiliation,
+    host_affiliation,
+    normalize_org_name,
     prefill_data,
     prefill_email,
     prefill_form,
+    prefill_sources,
     read_for_prefill,
 )
 from flask_orcid.protocol.client import ORCIDClient
@@ -543,3 +548,84 @@ def test_a_revoked_public_token_is_replaced_once(emulator) -> None:
     assert emulator.requests()["count"] == 5
     public = emulator.tokens(client_id=emulator.client_id, grant_type="client_credentials")
     assert [t["status"] for t in public] == ["revoked", "active"]
+
+
+# --- the host's own institution (issue 14, item 1) -------------------------------------------------
+
+BROWN = HostInstitution(name="Brown University", country="US", ror="https://ror.org/05gq02987")
+
+
+def elsewhere() -> Record:
+    """The student of the issue: a finished degree elsewhere and a job at a third university."""
+    return carberry(
+        educations=[aff("education", "Universidad de Salamanca", "2010-09", "2014-06",
+                        department="Facultad de Geografía", role="Licenciatura",
+                        organization=org("Universidad de Salamanca", ror="https://ror.org/02f40zc51"))],
+        employments=[aff("employment", "Universidad Complutense", "2020", None,
+                         department="Historia", role="Investigadora",
+                         organization=org("Universidad Complutense", ror="https://ror.org/02p0gd045"))],
+    )
+
+
+def test_affiliations_at_other_institutions_never_fill_the_institution_fields() -> None:
+    data = prefill_data(elsewhere(), institution=BROWN)
+    assert data["given_names"] == "Josiah" and data["email"] == "josiah@example.edu"
+    for key in AFFILIATION_KEYS:
+        assert key not in data
+    assert host_affiliation(elsewhere(), BROWN) is None
+
+
+def test_the_education_at_the_host_wins_over_a_later_one_elsewhere() -> None:
+    record = carberry(educations=[
+        aff("education", "Brown University", "2019-09", None, department="Psychoceramics",
+            role="PhD candidate"),
+        aff("education", "Somewhere Else", "2023-01", None, department="Pottery",
+            organization=org("Somewhere Else", ror="https://ror.org/00jmfr291")),
+    ])
+    data = prefill_data(record, institution=BROWN)
+    assert data["department"] == "Psychoceramics" and data["institution"] == "Brown University"
+    assert data["institution_ror"] == ROR
+    sources = prefill_sources(record, institution=BROWN)
+    assert sources["department"].kind == "education"
+    assert sources["department"].affiliation.start_date.year == 2019
+    assert sources["given_names"].kind == "person" and sources["email"].kind == "email"
+
+
+@pytest.mark.parametrize("ror", ["05gq02987", "https://ror.org/05GQ02987/", "http://ror.org/05gq02987"])
+def test_ror_ids_match_in_any_usual_spelling(ror: str) -> None:
+    host = HostInstitution(name="Brown", country="US", ror=ror)
+    assert prefill_data(carberry(), institution=host)["department"] == "Psychoceramics"
+
+
+def test_a_different_ror_never_matches_even_with_the_same_name() -> None:
+    other = org("Brown University", ror="https://ror.org/00jmfr291")
+    record = carberry(educations=[aff("education", "Brown University", "2020", None,
+                                      department="X", organization=other)], employments=[])
+    assert "department" not in prefill_data(record, institution=BROWN)
+
+
+def test_without_a_ror_the_normalized_name_and_the_country_must_match() -> None:
+    def org_named(name: str, country: str | None) -> Organization:
+        return Organization(name=name, city="Providence", country=country,
+                            disambiguated_id=None, disambiguation_source=None)
+
+    def record_at(organization: Organization) -> Record:
+        return carberry(educations=[aff("education", "x", "2020", None, department="Dept",
+                                        organization=organization)], employments=[])
+
+    assert prefill_data(record_at(org_named("The  BROWN University.", "US")),
+                        institution=BROWN)["department"] == "Dept"
+    assert "department" not in prefill_data(record_at(org_named("Brown University", "GB")),
+                                            institution=BROWN)
+    assert "department" not in prefill_data(record_at(org_named("Brown College", "US")),
+                                            institution=BROWN)
+    assert normalize_org_name("Universitat de València") == normalize_org_name(
+        "UNIVERSITAT DE VALENCIA")
+
+
+def test_employment_at_the_host_is_used_when_there_is_no_education_there() -> None:
+    record = carberry(educations=[], employments=[
+        aff("employment", "Brown University", "2015", None, department="Library", role="Staff")])
+    data = prefill_data(record, institution=BROWN)
+    assert data["department"] == "Library"
+    assert prefill_sources(record, institution=BROWN)["department"].kind == "employment"

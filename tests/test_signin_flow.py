@@ -36,7 +36,7 @@ def captured(signal):
 
 
 def _csrf(client) -> str:
-    page = client.get("/orcid/").get_data(as_text=True)
+    page = client.get("/orcid/disconnect/confirm").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
@@ -208,6 +208,9 @@ def test_disconnect_while_orcid_is_down_keeps_the_revocation(make_app, make_user
     emulator.fault(method="POST", path="^/oauth/revoke$", action="status", status=503, count=100)
     response = client.post("/orcid/disconnect", data={"csrf_token": _csrf(client)})
     assert response.status_code == 200
+    # the page does not claim the permission is withdrawn: it says it is queued
+    page = response.get_data(as_text=True)
+    assert 'id="orcid-revocation-queued"' in page and 'id="orcid-revocation-done"' not in page
     with app.app_context():
         assert orcid.get_account("1") is None  # local data removed anyway
         rows = db.session.scalars(db.select(orcid.PendingRevocation)).all()
@@ -394,3 +397,51 @@ def test_host_answer_is_used_when_it_links_nobody(app, connect, monkeypatch, emu
     with app.app_context():
         assert orcid.get_account_by_orcid(CARBERRY_ID) is None
     assert [t["status"] for t in _tokens(emulator)] == ["revoked"]
+
+
+def test_disconnect_asks_first_and_says_what_it_does(app, client, connect, make_user, login,
+                                                     emulator):
+    login(client, make_user(app, email=CARBERRY))
+    connect(client, CARBERRY)
+    page = client.get("/orcid/").get_data(as_text=True)
+    # the connection page links to a confirmation, it does not disconnect in one click
+    assert 'class="orcid-disconnect-link"' in page and "orcid-disconnect-form" not in page
+    confirm = client.get("/orcid/disconnect/confirm").get_data(as_text=True)
+    assert "Disconnect your ORCID iD?" in confirm
+    assert "public pages" in confirm and "metadata" in confirm
+    assert 'id="confirm-disconnect"' in confirm
+    with app.app_context():
+        assert orcid.get_account("1") is not None  # asking changed nothing
+    response = client.post("/orcid/disconnect", data={"csrf_token": _csrf_from(confirm)})
+    done = response.get_data(as_text=True)
+    assert 'id="orcid-revocation-done"' in done and 'id="orcid-revocation-queued"' not in done
+    assert [t["status"] for t in _tokens(emulator)] == ["revoked"]
+    # without a connection the confirmation page sends you back
+    assert client.get("/orcid/disconnect/confirm").status_code == 302
+
+
+def _csrf_from(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_orcid_down_at_connect_time_gives_our_page_not_a_browser_error(make_app, make_user,
+                                                                       login, emulator):
+    app = make_app(ORCID_REACHABILITY_SECONDS=60)
+    client = app.test_client()
+    login(client, make_user(app, email=CARBERRY))
+    # ORCID answers: off to its sign-in page; the answer is cached, so a fault now is unseen
+    assert client.get("/orcid/connect?next=/deposit").headers["Location"].startswith(
+        f"{emulator.url}/oauth/authorize?")
+    emulator.fault(method="GET", path="^/oauth/authorize$", action="status", status=503,
+                   count=100)
+    assert client.get("/orcid/connect?next=/deposit").status_code == 302
+    # once the cached answer is gone, ORCID's 503 means our page, with a way back
+    app.extensions["orcid_checks"].clear()
+    response = client.get("/orcid/connect?next=/deposit")
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "not answering right now" in page and "Nothing was changed" in page
+    assert 'href="/deposit"' in page and 'href="/orcid/connect?next=/deposit"' in page
+    emulator.clear_faults()
+    app.extensions["orcid_checks"].clear()
+    assert client.get("/orcid/connect?next=/deposit").status_code == 302

@@ -211,6 +211,16 @@ def clients() -> Response:
 def add_client() -> tuple[Response, int]:
     st = state()
     data = request.get_json(silent=True) or {}
+    existing = st.clients.get(str(data.get("client_id") or ""))
+    if existing is not None:
+        # an existing client: only its name changes (the name ORCID shows on its screens,
+        # e.g. the demo client named after the repository that uses it)
+        with st.lock:
+            existing.name = str(data.get("name") or existing.name)
+        st.save()
+        return jsonify({"client_id": existing.client_id, "name": existing.name,
+                        "redirect_uris": existing.redirect_uris,
+                        "premium": existing.premium}), 200
     client = st.add_client(
         str(data.get("name") or "Test client"),
         list(data.get("redirect_uris") or ["http://127.0.0.1:*", "http://localhost:*"]),

@@ -114,6 +114,7 @@ def live_repo(emulator: Any, tmp_path: Path) -> Iterator[LiveRepository]:
         ORCID_CLIENT_SECRET=emulator.client_secret,
         ORCID_DELIVERY="thread",
         ORCID_DELIVERY_INTERVAL=0.5,
+        ORCID_REACHABILITY_SECONDS=60,
         ORCID_TOKEN_KEYS=Fernet.generate_key().decode(),
     )
     app = create_app(config)

@@ -41,7 +41,7 @@ def _log_in(client, email: str = "ada@example.edu"):
 
 
 def _disconnect(client):
-    token = TOKEN.search(client.get("/orcid/").get_data(as_text=True)).group(1)
+    token = TOKEN.search(client.get("/orcid/disconnect/confirm").get_data(as_text=True)).group(1)
     return client.post("/orcid/disconnect", data={"csrf_token": token})
 
 

@@ -137,7 +137,7 @@ def test_replayed_authorization_code_is_refused(app, authorize, make_user, login
 # -- disconnect CSRF ---------------------------------------------------------------------------
 
 def _csrf(client) -> str:
-    page = _page(client.get("/orcid/"))
+    page = _page(client.get("/orcid/disconnect/confirm"))
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
@@ -211,7 +211,7 @@ def test_script_in_names_is_escaped_everywhere(app, client, connect, make_user, 
     login(client, user)
     response = connect(client, {"email": "evil@example.edu", "password": "evil-pass-1"})
     assert response.status_code == 302
-    page = _page(client.get("/orcid/"))
+    page = _page(client.get("/orcid/disconnect/confirm"))
     assert created["orcid"] in page
     assert "<script>" not in page
     assert "&lt;script&gt;alert(" in page  # the name ORCID sent is shown, as text
@@ -260,6 +260,7 @@ def test_orcid_unreachable_during_callback(make_app, make_user, login):
         ORCID_CLIENT_ID="APP-DEMO000000000001",
         ORCID_CLIENT_SECRET="demo-secret-0001",
         ORCID_MAX_RETRIES=0,
+        ORCID_REACHABILITY_SECONDS=0,  # ORCID went down between /connect and the callback
     )
     client = app.test_client()
     login(client, make_user(app, email="j@example.edu"))

@@ -1,0 +1,138 @@
+"""Every page of the repository, the extension and the emulator, in English and Spanish: no
+serious or critical axe-core violation (nor the moderate ones the demo walk found), nothing
+wider than a 375 px screen, and focus on the message after coming back from ORCID (issue 14,
+items 11 and 12). Screenshots at both widths go to ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.audit import PageAudit
+from tests.browser.conftest import wait_until
+from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
+
+PEOPLE = {
+    "en": ("Josiah", "Carberry", "josiah@example.edu", "carberry-1", "0000-0002-1825-0097"),
+    "es": ("María José", "García Núñez", "maria@example.edu", "garcia-1", "0000-0003-4567-890X"),
+}
+
+
+def _emulator_pages(page, emulator, audit: PageAudit, lang: str) -> None:
+    for name, path in (("emulator-home", "/"), ("emulator-signin", "/signin"),
+                       ("emulator-register", "/register")):
+        page.goto(f"{emulator.url}{path}?lang={lang}")
+        audit.check(page, name)
+
+
+def _visitor_pages(page, base: str, audit: PageAudit) -> None:
+    for name, path in (("home", "/"), ("browse", "/theses"), ("login", "/account/login"),
+                       ("register", "/account/register"), ("not-found", "/theses/99999"),
+                       ("orcid-step-anonymous", "/submit")):
+        page.goto(f"{base}{path}")
+        audit.check(page, name)
+
+
+def _admin(new_page, base: str, lang: str):
+    admin = new_page()
+    admin.goto(f"{base}/lang/{lang}")
+    admin.goto(f"{base}/account/login")
+    admin.fill("#email", "admin@example.edu")
+    admin.fill("#password", "admin-pass-1")
+    admin.click("#submit")
+    admin.wait_for_url(f"{base}/admin/")
+    return admin
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, new_page):
+    base = live_repo.url
+    given, family, email, orcid_password, orcid_id = PEOPLE[lang]
+    audit = PageAudit(label=lang)
+    page = new_page(locale="es-ES" if lang == "es" else "en-US")
+    page.goto(f"{base}/lang/{lang}")
+    _visitor_pages(page, base, audit)
+    _emulator_pages(page, emulator, audit, lang)
+
+    register(page, base, given, family, email, f"{lang}-student-pass")
+    page.wait_for_url(f"{base}/submit")
+    audit.check(page, "orcid-step")
+    page.goto(f"{base}/orcid/")
+    audit.check(page, "orcid-connection-none")
+    page.goto(f"{base}/my")
+    audit.check(page, "dashboard-empty")
+
+    # ORCID's screens: sign in, then deny once (the denial page), then authorize
+    page.goto(f"{base}/submit")
+    page.click("a.orcid-connect-button")
+    page.wait_for_url(f"{emulator.url}/**")
+    audit.check(page, "emulator-signin-from-site")
+    sign_in_at_emulator(page, emulator, orcid_password)
+    audit.check(page, "emulator-consent")
+    page.click("#consent-form button[value=deny]")
+    page.wait_for_url(f"{base}/orcid/callback**")
+    audit.check(page, "orcid-denied")
+    page.click("a.orcid-retry")
+    page.wait_for_selector("#consent-form")
+    page.click("#consent-form button[value=authorize]")
+    page.wait_for_url(f"{base}/submit/form")
+    # back from ORCID: the message that says what happened has the focus
+    focused = page.evaluate("document.activeElement && document.activeElement.id")
+    focused_text = page.evaluate("document.activeElement && document.activeElement.innerText")
+    audit.check(page, "thesis-form-prefilled")
+
+    # nothing typed: every missing field is reported at once
+    page.click("#submit")
+    audit.check(page, "thesis-form-errors")
+    fill_thesis(page, f"Accessible thesis {lang}")
+    if lang == "es":  # nothing at this school on María's record: she types these herself
+        assert page.input_value("#department") == "" and page.input_value("#program_start") == ""
+        page.fill("#department", "Geografía")
+        page.fill("#program_start", "2020-09")
+    page.click("#submit")
+    page.wait_for_url(f"{base}/my")
+    audit.check(page, "dashboard")
+    page.locator("main tr", has_text=f"Accessible thesis {lang}").locator("a").first.click()
+    audit.check(page, "thesis-view")
+    page.goto(f"{base}/orcid/")
+    audit.check(page, "orcid-connection")
+    page.goto(f"{base}/orcid/items")
+    audit.check(page, "orcid-items")
+    page.goto(f"{emulator.url}/console?lang={lang}")
+    audit.check(page, "emulator-console")
+
+    admin = _admin(new_page, base, lang)
+    audit.check(admin, "admin-queue")
+    admin.locator("main tr", has_text=f"Accessible thesis {lang}").locator("a").first.click()
+    audit.check(admin, "admin-review")
+    admin.click("#review-accept")
+    admin.wait_for_selector("#doi")
+    audit.check(admin, "admin-published")
+    landing = admin.url.replace("/admin/theses/", "/theses/")
+
+    def delivered():
+        record = emulator.record(orcid_id)
+        return [w for w in record["works"] if w["source_client_id"] == emulator.client_id]
+
+    wait_until(delivered, what="the thesis on the ORCID record")
+    admin.goto(f"{base}/orcid/admin")
+    audit.check(admin, "orcid-admin")
+
+    page.goto(landing)
+    audit.check(page, "landing")
+    page.goto(f"{base}/theses")
+    audit.check(page, "browse-with-thesis")
+    page.goto(f"{base}/orcid/")
+    page.click("a.orcid-disconnect-link")
+    audit.check(page, "orcid-disconnect-confirm")
+    page.click("#confirm-disconnect")
+    page.wait_for_load_state()
+    audit.check(page, "orcid-disconnected")
+    page.goto(f"{base}/orcid/callback?state=forged&code=nothing")
+    audit.check(page, "orcid-error")
+    assert re.search(r"\d", " ".join(audit.pages))
+    audit.assert_clean()
+    assert focused == "messages", f"focus after ORCID: {focused!r}"
+    assert ("connected" if lang == "en" else "conectado") in focused_text, focused_text
