@@ -28,6 +28,7 @@ from .signals import orcid_connected
 from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
 from .sync import connections
 from .sync import outbox as ob
+from .sync.budget import budget_from_config
 from .sync.clients import client_from_config
 from .sync.crypto import TokenCipher, cipher_from_config
 from .sync.models import ACTIVE, Models, define_models
@@ -215,12 +216,15 @@ class ORCID:
     # -- the API client --------------------------------------------------------------------
 
     def api_client(self) -> ORCIDClient:
-        """This app's ORCID API client (one per app: one keep-alive session, one rate limit)."""
+        """This app's ORCID API client (one per app: one keep-alive session). Its requests
+        draw from the rate budget every process of the client id shares (``ORCID_RATE_BUDGET``)."""
         state = get_state()
         if state.client is None:
             with state.lock:
                 if state.client is None:
-                    state.client = client_from_config(current_app.config)
+                    budget = budget_from_config(current_app.config, self.db.engine,
+                                                self.db.metadata)
+                    state.client = client_from_config(current_app.config, rate_limiter=budget)
         return state.client
 
     def read_record_for_prefill(self, user_key: str) -> Record | None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .budget import budget_table
 from .clock import utcnow
 from .crypto import TokenCipher
 from .mixins import (
@@ -108,6 +109,7 @@ def define_models(db: Any) -> Models:
     models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
                     Item=_item_model(db), Event=_event_model(db),
                     RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db))
+    budget_table(db.metadata)  # the shared rate budget lives beside the outbox
     _MODELS[db] = models
     return models
 
