@@ -157,8 +157,15 @@ def _item_model(db: Any) -> Any:
         __tablename__ = "orcid_outbox_items"
         __table_args__ = (
             sa.UniqueConstraint("user_key", "kind", "key", name="uq_orcid_outbox_item"),
-            # the worker's "what is due" query
-            sa.Index("ix_orcid_outbox_due", "state", "next_attempt_at"),
+            # the worker's "what is due" query: the rows still to do, in id order; claiming
+            # walks this, never the synced rows (it replaces ix_orcid_outbox_due on
+            # (state, next_attempt_at), which planners preferred and then sorted every row
+            # to do on each claim)
+            sa.Index("ix_orcid_outbox_todo", "id",
+                     sqlite_where=sa.text("state IN ('pending', 'failed')"),
+                     postgresql_where=sa.text("state IN ('pending', 'failed')")),
+            # a claim's rows, by its token (results, release)
+            sa.Index("ix_orcid_outbox_lease", "lease_owner"),
             sa.Index("ix_orcid_outbox_user_state", "user_key", "state"),
             sa.Index("ix_orcid_outbox_orcid", "orcid"),
         )
