@@ -33,9 +33,12 @@ DEFAULTS: dict[str, object] = {
     "ORCID_RATE_BUDGET": "database",
     # seconds an unused ``state`` stays valid between /connect and /callback
     "ORCID_STATE_MAX_AGE": 600,
-    # outbox delivery: "off" (run `flask orcid deliver`) or "thread" (in the web process)
+    # outbox delivery: "off" (run `flask orcid deliver`), "thread" (in the web process) or
+    # "celery" (Celery tasks: flask_orcid.tasks.init_celery)
     "ORCID_DELIVERY": "off",
     "ORCID_DELIVERY_INTERVAL": 5.0,
+    # with "celery": at most one wake-up task per this many seconds per process
+    "ORCID_CELERY_WAKE_SECONDS": 0.5,
     # transient failures are retried this many times (exponential backoff), then parked
     "ORCID_MAX_ATTEMPTS": 8,
     "ORCID_RETRY_BASE_SECONDS": 30.0,
