@@ -4,8 +4,9 @@
    with 100 ms of latency: once with the default settings (one process), once with three worker
    processes at once. Each prints the wall time over the rate-limit floor ((requests - burst) /
    rate; goal <= 1.2) and the 503s received (goal 0).
-2. CPU seconds of the worker per 1,000 works with 1k, 10k and 20k works in the outbox (the
-   emulator unlimited and in its own process; goal: flat).
+2. CPU seconds of the worker per 1,000 works with 1k, 10k and 20k works in the outbox, 10 works
+   per researcher (so 100, 1,000 and 2,000 researchers: a bigger repository has more people),
+   the emulator unlimited and in its own process (goal: flat).
 3. The deposit request with ``publish()`` in the host's transaction over the same request
    without it, in-process and over HTTP (goal <= 1.15): see bench/deposit.py.
 
@@ -109,6 +110,7 @@ def main() -> None:
     parser.add_argument("--works", type=int, default=1000)
     parser.add_argument("--researchers", type=int, default=100)
     parser.add_argument("--cpu-sizes", default="1000,10000,20000")
+    parser.add_argument("--cpu-works-per-researcher", type=int, default=10)
     parser.add_argument("--database-url", default=None,
                         help="SQLAlchemy URL (default: SQLite files in a temporary directory)")
     parser.add_argument("--skip", default="", help="comma-separated: limited,cpu,deposit")
@@ -144,7 +146,8 @@ def main() -> None:
             results = {}
             for n in sizes:
                 url = _fresh_url(tmp.name, f"cpu{n}", args.database_url)
-                results[n] = cpu_run(emulator, url, n, args.researchers)
+                results[n] = cpu_run(emulator, url, n,
+                                     max(1, n // args.cpu_works_per_researcher))
             print(f"{'':28}" + "".join(f"{n:>14,}" for n in results))
             for key, fmt in (("per_1000", "{:.2f} s"), ("cpu", "{:.1f} s"),
                              ("wall", "{:.1f} s"), ("synced", "{:.0f}"),

@@ -28,7 +28,7 @@ from .signals import orcid_connected
 from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
 from .sync import connections
 from .sync import outbox as ob
-from .sync.budget import budget_from_config
+from .sync.budget import budget_from_config, use_wal
 from .sync.clients import client_from_config
 from .sync.crypto import TokenCipher, cipher_from_config
 from .sync.models import ACTIVE, Models, define_models
@@ -358,14 +358,15 @@ class ORCID:
 
 def partial_first_request(app: Flask) -> Callable[[], None]:
     """A ``before_request`` hook doing the setup that must wait for the first request: the
-    CSRF exemption when CSRFProtect was set up after ORCID, and starting the background
-    deliverer (not at import, not in CLI commands)."""
+    CSRF exemption when CSRFProtect was set up after ORCID, a SQLite outbox in WAL mode, and
+    starting the background deliverer (not at import, not in CLI commands)."""
 
     def first_request() -> None:
         state = get_state(app)
         if not state.started:
             state.started = True
             pages.exempt_from_csrf(app)
+            use_wal(state.extension.db.engine)
             if app.config.get("ORCID_DELIVERY") == "thread":
                 delivery.start(app)
 

@@ -264,4 +264,4 @@ def test_an_unknown_delivery_mode_is_refused_at_startup(make_app):
     from flask_orcid import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="ORCID_DELIVERY"):
-        make_app(**OFFLINE, ORCID_DELIVERY="celery")
+        make_app(**OFFLINE, ORCID_DELIVERY="rq")

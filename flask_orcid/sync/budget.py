@@ -35,7 +35,7 @@ try:  # Redis is an optional backend: pip install 'flask-orcid[redis]'
 except ImportError:  # pragma: no cover - depends on the installation
     redis = None  # type: ignore[assignment]
 
-__all__ = ["DatabaseStateStore", "budget_from_config", "budget_table", "worker_burst"]
+__all__ = ["DatabaseStateStore", "budget_from_config", "budget_table", "use_wal", "worker_burst"]
 
 TABLE = "orcid_rate_budget"
 
@@ -153,16 +153,30 @@ def budget_from_config(config: Mapping[str, Any], engine: sa.Engine | None,
                              fallback=local)
 
 
-def _sqlite_engine(engine: sa.Engine) -> sa.Engine:
-    """The budget's own engine on the host's SQLite file, in WAL mode.
+def use_wal(engine: sa.Engine) -> None:
+    """Put a SQLite file database in WAL mode (nothing for other databases).
 
-    WAL lets readers (the web pages, the worker's claims) go on while someone writes, and is a
-    property of the file, so switching once serves every connection. The budget's own engine
-    waits at most a second for the write lock: a web request whose transaction holds it then
+    WAL lets readers (the web pages, the worker's claims) go on while someone writes, and a
+    commit costs an append instead of rewriting pages. It is a property of the file, so
+    switching once serves every connection and every process. Best effort: a database that is
+    busy or read-only stays as it is.
+    """
+    if engine.dialect.name != "sqlite" or _in_memory(engine):
+        return
+    try:
+        with engine.connect() as conn:
+            if str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() != "wal":
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    except sa.exc.DBAPIError:
+        pass
+
+
+def _sqlite_engine(engine: sa.Engine) -> sa.Engine:
+    """The budget's own engine on the host's SQLite file (in WAL mode).
+
+    It waits at most a second for the write lock: a web request whose transaction holds it then
     keeps to the rate on its own bucket instead of stalling for SQLite's five seconds.
     """
-    with engine.connect() as conn:
-        if str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() != "wal":
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    use_wal(engine)
     return sa.create_engine(engine.url, connect_args={"timeout": 1.0})
 

@@ -63,8 +63,10 @@ def claim(session: Session, models: Models, token: str, *, limit: int,
         lease_owner=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
         last_attempt_at=now)
     if session.get_bind().dialect.update_returning:
-        rows = session.execute(stamp.returning(*_COLUMNS(Item)),
-                               execution_options={"synchronize_session": False}).all()
+        conn = session.connection(bind_arguments={"mapper": Item})
+        result = conn.execute(stamp.returning(*_COLUMNS(Item)))
+        # sqlite3 reports no columns for a RETURNING that matched no row
+        rows = result.all() if result.returns_rows else []
         session.commit()
         return _snapshots(sorted(rows, key=lambda r: r.id))
     session.execute(stamp, execution_options={"synchronize_session": False})

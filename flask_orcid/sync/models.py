@@ -164,8 +164,11 @@ def _item_model(db: Any) -> Any:
             sa.Index("ix_orcid_outbox_todo", "id",
                      sqlite_where=sa.text("state IN ('pending', 'failed')"),
                      postgresql_where=sa.text("state IN ('pending', 'failed')")),
-            # a claim's rows, by its token (results, release)
-            sa.Index("ix_orcid_outbox_lease", "lease_owner"),
+            # a claim's rows, by its token (results, release); only leased rows are in it,
+            # so publishing a new row does not touch it
+            sa.Index("ix_orcid_outbox_lease", "lease_owner",
+                     sqlite_where=sa.text("lease_owner IS NOT NULL"),
+                     postgresql_where=sa.text("lease_owner IS NOT NULL")),
             sa.Index("ix_orcid_outbox_user_state", "user_key", "state"),
             sa.Index("ix_orcid_outbox_orcid", "orcid"),
         )
