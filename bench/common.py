@@ -90,6 +90,8 @@ def make_app(database_url: str, emulator_url: str, **config: Any) -> tuple[Flask
         ORCID_CLIENT_ID=CLIENT_ID, ORCID_CLIENT_SECRET=CLIENT_SECRET,
         ORCID_TOKEN_KEYS=TOKEN_KEY,
     )
+    if os.environ.get("BENCH_RATE_BUDGET"):  # --rate-budget: another backend than the default
+        app.config["ORCID_RATE_BUDGET"] = os.environ["BENCH_RATE_BUDGET"]
     app.config.update(config)
     db.init_app(app)
     orcid.init_app(app)

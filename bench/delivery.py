@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -113,6 +114,8 @@ def main() -> None:
     parser.add_argument("--cpu-works-per-researcher", type=int, default=10)
     parser.add_argument("--database-url", default=None,
                         help="SQLAlchemy URL (default: SQLite files in a temporary directory)")
+    parser.add_argument("--rate-budget", default=None,
+                        help="ORCID_RATE_BUDGET for the runs (default: the default, 'database')")
     parser.add_argument("--skip", default="", help="comma-separated: limited,cpu,deposit")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -120,6 +123,8 @@ def main() -> None:
         worker_main(args.worker[0], args.worker[1], float(args.worker[2]))
         return
     skip = set(filter(None, args.skip.split(",")))
+    if args.rate_budget:
+        os.environ["BENCH_RATE_BUDGET"] = args.rate_budget
     tmp = tempfile.TemporaryDirectory()
     emulator = Emulator()
     try:
