@@ -67,25 +67,39 @@ class _Pass:
 
 
 class _Waker:
-    """Sends the delivery task after a commit that published something (debounced)."""
+    """Sends the delivery task after a commit that published something.
+
+    The commit only sets an event; a daemon thread sends the task (at most one every
+    ``window`` seconds, with that countdown, so every commit of the window is seen by the pass).
+    A slow or unreachable broker never holds up the deposit request.
+    """
 
     def __init__(self, task: Any, window: float) -> None:
         self.task = task
         self.window = window
+        self._due = threading.Event()
         self._lock = threading.Lock()
-        self._sent_at = float("-inf")
+        self._thread: threading.Thread | None = None
 
     def __call__(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._sent_at < self.window:
-                return  # the task already sent runs after this commit
-            self._sent_at = now
-        try:
-            self.task.apply_async(countdown=self.window)
-        except Exception:  # the periodic task delivers it anyway
-            log.warning("could not send the ORCID delivery task to the Celery broker; the "
-                        "periodic task will deliver the item", exc_info=True)
+        self._due.set()
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._send_loop, daemon=True,
+                                                    name="orcid-celery-wake")
+                    self._thread.start()
+
+    def _send_loop(self) -> None:
+        while True:
+            self._due.wait()
+            self._due.clear()
+            try:
+                self.task.apply_async(countdown=self.window, retry=False)
+            except Exception:  # the periodic task delivers it anyway
+                log.warning("could not send the ORCID delivery task to the Celery broker; the "
+                            "periodic task will deliver the item", exc_info=True)
+            time.sleep(self.window)  # commits meanwhile are seen by the task just sent
 
 
 def init_celery(celery: Celery, app: Flask, *, interval: float | None = None,

@@ -117,3 +117,15 @@ def test_the_periodic_celery_task_delivers_what_no_wake_up_announced(make_app, e
     finally:
         _stop(worker)
     assert row(app, user, "thesis:2").state == "synced"
+
+
+def test_a_broker_that_is_down_never_fails_the_deposit(emulator, connect, tmp_path):
+    spec = _spec(emulator, tmp_path, interval=600.0, delivery="celery")
+    spec["broker"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    _celery, app, _task = build(spec)
+    with app.app_context():
+        db.create_all()
+    researcher = new_researcher(emulator)
+    user = connect_user(app, connect, researcher)
+    publish(app, user, "thesis:3", thesis(3))  # commits; the wake-up fails on its own thread
+    assert row(app, user, "thesis:3").state == "pending"  # the outbox keeps it for beat

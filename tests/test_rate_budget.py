@@ -23,6 +23,7 @@ from flask_orcid.protocol.client import ORCIDClient
 from flask_orcid.protocol.ratelimit import RateLimiter, SharedRateLimiter
 from flask_orcid.sync.budget import DatabaseStateStore, budget_from_config, budget_table
 from tests.outbox_support import NO_POSTGRES, POSTGRES_URL
+from tests.plugins.app import db, orcid
 from tests.test_ratelimit import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,3 +174,22 @@ def test_the_budget_follows_the_configuration(tmp_path):
     assert isinstance(shared.store, DatabaseStateStore)
     with pytest.raises(ValueError):
         budget_from_config({**CONFIG, "ORCID_RATE_BUDGET": "memcached://x"}, memory)
+
+
+def test_web_requests_and_the_worker_draw_from_one_budget(make_app, emulator, tmp_path):
+    # prefill, sign-in and revocation use the app's client: its tokens come from the same row
+    # of orcid_rate_budget as the worker's
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with app.app_context():
+        web = orcid.api_client()
+        worker = orcid.deliverer(app)
+        assert isinstance(web.rate_limiter, SharedRateLimiter)
+        assert isinstance(worker.rate_limiter, SharedRateLimiter)
+        web.client_credentials()
+        table = budget_table(db.metadata)
+        state = db.session.execute(sa.select(table.c.state).where(
+            table.c.name == emulator.client_id)).scalar_one()
+        worker.rate_limiter.acquire()
+        after = db.session.execute(sa.select(table.c.state).where(
+            table.c.name == emulator.client_id)).scalar_one()
+    assert int(after) > int(state) > 0  # both spent from the one row
