@@ -1,212 +1,176 @@
-"""Benchmark of the outbox worker against the emulator under ORCID's member rate limit.
+"""Benchmarks of delivery against the emulator, printed side by side in one run (``make bench``).
 
-Publishes N works for M researchers (default 1,000 and 100), then runs one delivery pass
-against an emulator started on a local port with 24 requests/s, burst 40 and 100 ms of added
-latency, and prints the wall time, the HTTP requests made, works per second, the floor the rate
-limit sets for that many requests ((requests - burst) / rate), our time over that floor, and the
-503s received. Not a test: it prints figures (``make bench``).
+1. 1,000 works over 100 researchers, the emulator at ORCID's limit (24 requests/s, burst 40)
+   with 100 ms of latency: once with the default settings (one process), once with three worker
+   processes at once. Each prints the wall time over the rate-limit floor ((requests - burst) /
+   rate; goal <= 1.2) and the 503s received (goal 0).
+2. CPU seconds of the worker per 1,000 works with 1k, 10k and 20k works in the outbox, 10 works
+   per researcher (so 100, 1,000 and 2,000 researchers: a bigger repository has more people),
+   the emulator unlimited and in its own process (goal: flat).
+3. The deposit request with ``publish()`` in the host's transaction over the same request
+   without it, in-process and over HTTP (goal <= 1.15): see bench/deposit.py.
 
-    python bench/delivery.py [--works 1000] [--researchers 100] [--concurrency 8]
+    python bench/delivery.py [--database-url URL] [--cpu-sizes 1000,10000,20000] [--quick]
+
+Not a test: no figure here is asserted anywhere.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
-import re
-import socket
+import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
 
-import requests
-from cryptography.fernet import Fernet
+import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from flask import Flask  # noqa: E402
-from flask_sqlalchemy import SQLAlchemy  # noqa: E402
+from common import ROOT, UNLIMITED, Emulator, make_app, outcome, populate  # noqa: E402
+from deposit import deposit_ratios  # noqa: E402
 
-from flask_orcid import ORCID, ExternalId, FuzzyDate, Work  # noqa: E402
-from flask_orcid.protocol.client import ORCIDClient  # noqa: E402
-
-CLIENT_ID = "APP-DEMO000000000001"
-CLIENT_SECRET = "demo-secret-0001"
+RATE, BURST, LATENCY_MS = 24.0, 40, 100
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def worker_main(database_url: str, emulator_url: str, start_at: float) -> None:
+    """One worker process with the default settings: one pass; prints its result as JSON."""
+    app, _db, orcid = make_app(database_url, emulator_url)
+    with app.app_context():
+        deliverer = orcid.deliverer(app)
+        time.sleep(max(0.0, start_at - time.time()))
+        result = deliverer.run_once()
+        ended_at = time.time()
+    print(json.dumps({"ended_at": ended_at, "claimed": result.claimed, "synced": result.synced,
+                      "requests": result.requests, "errors": result.errors[:3]}), flush=True)
 
 
-def start_emulator(port: int, rate: float, burst: int, latency_ms: int):
-    """The emulator in its own process (so it does not share our interpreter's GIL)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flask_orcid.emulator", "--host", "127.0.0.1", "--port", str(port),
-         "--rate", str(rate), "--burst", str(burst), "--latency-ms", str(latency_ms), "--quiet"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            requests.get(f"{url}/_emulator/researchers", timeout=0.5)
-            return proc, url
-        except requests.RequestException:
-            if proc.poll() is not None:
-                raise SystemExit("the emulator did not start (python -m flask_orcid.emulator)") from None
-            time.sleep(0.05)
-    proc.terminate()
-    raise SystemExit("the emulator did not answer within 10 seconds")
+def _fresh_url(tmp: str, name: str, database_url: str | None) -> str:
+    if database_url:
+        engine = sa.create_engine(database_url)
+        with engine.begin() as conn:  # drop what an earlier run left
+            for table in ("orcid_outbox_events", "orcid_outbox_items", "orcid_record_sync",
+                          "orcid_pending_revocations", "orcid_oauth_states", "orcid_accounts",
+                          "orcid_rate_budget"):
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table} CASCADE")
+        engine.dispose()
+        return database_url
+    return f"sqlite:///{tmp}/{name}.db"
 
 
-def _hidden(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    return html.unescape(match.group(1)) if match else ""
+def limited_run(emulator: Emulator, url: str, processes: int, works: int,
+                researchers: int) -> dict[str, float]:
+    """``works`` delivered by ``processes`` worker processes (1: in this process) at ORCID's
+    limit; wall time over the floor and the 503s."""
+    setup = populate(emulator, url, researchers, works)
+    emulator.limits(rate=RATE, burst=BURST, latency_ms=LATENCY_MS)  # a full bucket
+    emulator.reset_requests()
+    if processes == 1:
+        app, _db, orcid = make_app(url, emulator.url)
+        with app.app_context():
+            deliverer = orcid.deliverer(app)
+            t0 = time.monotonic()
+            deliverer.run_once()
+            wall = time.monotonic() - t0
+    else:
+        start_at = time.time() + 3.0  # every interpreter is up by then
+        procs = [subprocess.Popen([sys.executable, __file__, "--worker", url, emulator.url,
+                                   str(start_at)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                 for _ in range(processes)]
+        outputs = [p.communicate(timeout=600)[0] for p in procs]
+        # from the common start to the end of the last pass (not the interpreters' exit)
+        wall = max(json.loads(o.strip().splitlines()[-1])["ended_at"] for o in outputs) - start_at
+    log = emulator.requests_log()
+    emulator.limits(**UNLIMITED)
+    n_requests = log["count"]
+    refused = sum(1 for entry in log["log"] if entry["status"] == 503)
+    floor = max(1e-9, (n_requests - BURST) / RATE)
+    return {"wall": wall, "requests": n_requests, "floor": floor, "ratio": wall / floor,
+            "refused": refused, **outcome(emulator, setup)}
 
 
-def oauth_code(url: str, email: str, password: str, redirect_uri: str) -> str:
-    """Drive the emulator's sign-in and consent forms like a browser; the authorization code."""
-    query = urlencode({"client_id": CLIENT_ID, "response_type": "code",
-                       "scope": "/read-limited /activities/update", "redirect_uri": redirect_uri})
-    with requests.Session() as http:
-        page = http.get(f"{url}/oauth/authorize?{query}", timeout=10)
-        response = http.post(f"{url}/signin", data={
-            "csrf_token": _hidden(page.text, "csrf_token"),
-            "next_query": _hidden(page.text, "next_query"),
-            "username": email, "password": password,
-        }, allow_redirects=False, timeout=10)
-        location = response.headers["Location"]
-        page = http.get(location if location.startswith("http") else url + location, timeout=10)
-        response = http.post(f"{url}/oauth/authorize", data={
-            "csrf_token": _hidden(page.text, "csrf_token"),
-            "next_query": _hidden(page.text, "next_query"), "action": "authorize",
-        }, allow_redirects=False, timeout=10)
-        target = response.headers["Location"]
-    return parse_qs(urlsplit(target).query)["code"][0]
+def cpu_run(emulator: Emulator, url: str, works: int, researchers: int) -> dict[str, float]:
+    """CPU seconds of one default worker pass per 1,000 works (the emulator unlimited)."""
+    setup = populate(emulator, url, researchers, works)
+    emulator.limits(**UNLIMITED)
+    app, _db, orcid = make_app(url, emulator.url, ORCID_RATE_LIMIT=100000.0,
+                               ORCID_RATE_BURST=100000)
+    with app.app_context():
+        deliverer = orcid.deliverer(app)
+        cpu0, t0 = time.process_time(), time.monotonic()
+        deliverer.run_once()
+        cpu, wall = time.process_time() - cpu0, time.monotonic() - t0
+    return {"cpu": cpu, "per_1000": cpu * 1000 / works, "wall": wall,
+            **outcome(emulator, setup)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--works", type=int, default=1000)
     parser.add_argument("--researchers", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rate", type=float, default=24.0)
-    parser.add_argument("--burst", type=int, default=40)
-    parser.add_argument("--latency-ms", type=int, default=100)
+    parser.add_argument("--cpu-sizes", default="1000,10000,20000")
+    parser.add_argument("--cpu-works-per-researcher", type=int, default=10)
     parser.add_argument("--database-url", default=None,
-                        help="SQLAlchemy URL (default: a SQLite file in a temporary directory)")
+                        help="SQLAlchemy URL (default: SQLite files in a temporary directory)")
+    parser.add_argument("--rate-budget", default=None,
+                        help="ORCID_RATE_BUDGET for the runs (default: the default, 'database')")
+    parser.add_argument("--skip", default="", help="comma-separated: limited,cpu,deposit")
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
+    if args.worker:
+        worker_main(args.worker[0], args.worker[1], float(args.worker[2]))
+        return
+    skip = set(filter(None, args.skip.split(",")))
+    if args.rate_budget:
+        os.environ["BENCH_RATE_BUDGET"] = args.rate_budget
     tmp = tempfile.TemporaryDirectory()
-    database_url = args.database_url or f"sqlite:///{tmp.name}/bench.db"
-    proc, url = start_emulator(free_port(), args.rate, args.burst, args.latency_ms)
+    emulator = Emulator()
     try:
-        run(args, url, database_url)
+        if "limited" not in skip:
+            print(f"== {args.works} works over {args.researchers} researchers, emulator at "
+                  f"{RATE:g} req/s, burst {BURST}, {LATENCY_MS} ms latency ==", flush=True)
+            rows = {}
+            for label, processes in (("default settings", 1), ("three worker processes", 3)):
+                url = _fresh_url(tmp.name, f"limited{processes}", args.database_url)
+                rows[label] = limited_run(emulator, url, processes, args.works,
+                                          args.researchers)
+            print(f"{'':28}" + "".join(f"{label:>26}" for label in rows))
+            for key, fmt in (("synced", "{:.0f}"), ("on_record", "{:.0f}"),
+                             ("duplicates", "{:.0f}"), ("requests", "{:.0f}"),
+                             ("wall", "{:.2f} s"), ("floor", "{:.2f} s"),
+                             ("ratio", "{:.2f}x"), ("refused", "{:.0f}")):
+                name = {"ratio": "wall / floor (goal <= 1.2)", "refused": "503s (goal 0)",
+                        "on_record": "on the records"}.get(key, key)
+                print(f"{name:28}" + "".join(f"{fmt.format(r[key]):>26}"
+                                              for r in rows.values()), flush=True)
+        if "cpu" not in skip:
+            sizes = [int(s) for s in args.cpu_sizes.split(",") if s]
+            print("\n== CPU seconds of the worker per 1,000 works (goal: flat) ==", flush=True)
+            results = {}
+            for n in sizes:
+                url = _fresh_url(tmp.name, f"cpu{n}", args.database_url)
+                results[n] = cpu_run(emulator, url, n,
+                                     max(1, n // args.cpu_works_per_researcher))
+            print(f"{'':28}" + "".join(f"{n:>14,}" for n in results))
+            for key, fmt in (("per_1000", "{:.2f} s"), ("cpu", "{:.1f} s"),
+                             ("wall", "{:.1f} s"), ("synced", "{:.0f}"),
+                             ("duplicates", "{:.0f}")):
+                name = {"per_1000": "CPU per 1,000 works", "cpu": "CPU total"}.get(key, key)
+                print(f"{name:28}" + "".join(f"{fmt.format(r[key]):>14}"
+                                              for r in results.values()), flush=True)
+        if "deposit" not in skip:
+            print("\n== the deposit request: publish() in the host's transaction / without "
+                  "(goal <= 1.15) ==", flush=True)
+            url = _fresh_url(tmp.name, "deposit", args.database_url)
+            for where, ratio, plain, with_publish in deposit_ratios(url, emulator.url):
+                print(f"{where:28}{ratio:>8.2f}x   ({with_publish * 1000:.2f} ms vs "
+                      f"{plain * 1000:.2f} ms)", flush=True)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        emulator.stop()
         tmp.cleanup()
-
-
-def run(args, url: str, database_url: str) -> None:
-    # Setup runs without limits; the measured pass runs with ORCID's.
-    requests.put(f"{url}/_emulator/limits",
-                 json={"rate": 100000, "burst": 100000, "latency_ms": 0}, timeout=10)
-    db = SQLAlchemy()
-    orcid = ORCID(db=db)
-    app = Flask("bench")
-    app.config.update(
-        SECRET_KEY="bench", SQLALCHEMY_DATABASE_URI=database_url,
-        ORCID_ENVIRONMENT="emulator", ORCID_EMULATOR_URL=url,
-        ORCID_CLIENT_ID=CLIENT_ID, ORCID_CLIENT_SECRET=CLIENT_SECRET,
-        ORCID_RATE_LIMIT=args.rate, ORCID_RATE_BURST=args.burst,
-        ORCID_TOKEN_KEYS=Fernet.generate_key().decode(),
-    )
-    db.init_app(app)
-    orcid.init_app(app)
-    client = ORCIDClient(CLIENT_ID, CLIENT_SECRET, environment="emulator", emulator_url=url,
-                         rate=100000, burst=100000)
-    redirect_uri = "http://127.0.0.1:5000/orcid/callback"
-    started = time.monotonic()
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        user_keys = []
-        for i in range(args.researchers):
-            email = f"bench{i}-{int(started)}@example.edu"
-            password = f"bench-pw-{i}"
-            made = requests.post(f"{url}/_emulator/researchers", json={
-                "given_names": "Bench", "family_name": f"Researcher {i}", "email": email,
-                "password": password}, timeout=10)
-            made.raise_for_status()
-            token = client.exchange_code(oauth_code(url, email, password, redirect_uri),
-                                         redirect_uri)
-            account = orcid.Account(user_key=f"user-{i}", orcid=token["orcid"])
-            orcid.store_token(account, token)
-            db.session.add(account)
-            user_keys.append(f"user-{i}")
-        db.session.commit()
-        for n in range(args.works):
-            work = Work(
-                title=f"Benchmark thesis {n}", type="dissertation-thesis",
-                publication_date=FuzzyDate(2024, 1 + n % 12),
-                external_ids=[ExternalId("handle", f"20.500.99999/{n}", "self")],
-            )
-            orcid.publish(user_keys[n % len(user_keys)], f"thesis:{n}", work)
-        db.session.commit()
-    print(f"setup: {args.researchers} researchers connected, {args.works} works published "
-          f"({time.monotonic() - started:.1f}s)")
-
-    requests.put(f"{url}/_emulator/limits", json={
-        "rate": args.rate, "burst": args.burst, "latency_ms": args.latency_ms}, timeout=10)
-    requests.delete(f"{url}/_emulator/requests", timeout=10)
-    time.sleep(args.burst / args.rate + 0.1)  # let the emulator's bucket fill up again
-
-    def progress(result) -> None:
-        print(f"  ... {result.synced} synced, {result.failed} to retry", file=sys.stderr)
-
-    with app.app_context():
-        deliverer = orcid.deliverer(app, concurrency=args.concurrency, progress=progress)
-        t0 = time.monotonic()
-        result = deliverer.run_once()
-        wall = time.monotonic() - t0
-        Event = orcid.models.Event
-        Item = orcid.models.Item
-        import sqlalchemy as sa
-
-        got_503 = db.session.scalar(sa.select(sa.func.count()).where(Event.status == 503))
-        synced = db.session.scalar(sa.select(sa.func.count()).where(Item.state == "synced"))
-        accounts = db.session.scalars(sa.select(orcid.Account)).all()
-        orcids = [a.orcid for a in accounts]
-
-    stats = requests.get(f"{url}/_emulator/requests", timeout=10).json()
-    emulator_503 = sum(1 for entry in stats["log"] if entry["status"] == 503)
-    requests.put(f"{url}/_emulator/limits",
-                 json={"rate": 100000, "burst": 100000, "latency_ms": 0}, timeout=10)
-    on_record = duplicates = 0
-    for orcid_id in orcids:
-        record = requests.get(f"{url}/_emulator/records/{orcid_id}", timeout=10).json()
-        ours = [w for w in record["works"] if w.get("source_client_id") == CLIENT_ID]
-        handles = [x["value"] for w in ours for x in w["external_ids"]
-                   if x.get("relationship") == "self"]
-        on_record += len(set(handles))
-        duplicates += len(handles) - len(set(handles))
-
-    n_requests = stats["count"]
-    floor = max(0.0, (n_requests - args.burst) / args.rate)
-    print(f"works delivered:     {synced}/{args.works} synced, {on_record} on the records, "
-          f"{duplicates} duplicates")
-    print(f"wall time:           {wall:.2f} s")
-    print(f"HTTP requests:       {n_requests} (client side: {result.requests})")
-    print(f"works/s:             {args.works / wall:.1f}")
-    print(f"rate-limit floor:    {floor:.2f} s  (({n_requests} - {args.burst}) / {args.rate:g})")
-    print(f"ratio to floor:      {wall / floor:.2f}x" if floor else "ratio to floor:     n/a")
-    print(f"503s received:       {max(got_503, emulator_503)}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from .cli_db import db_cli
 from .errors import ORCIDError
 from .pages import callback_url
 from .protocol.identifiers import parse_orcid_id
-from .protocol.ratelimit import RateLimiter
+from .protocol.ratelimit import Limiter
 from .state import current_flask_app, get_state
 from .sync import outbox as ob
 from .sync import webhooks
@@ -62,7 +62,7 @@ def revoke_pending(all_: bool) -> None:
 
 
 def _progress_printer(label: str,
-                      limiter: RateLimiter | None = None) -> Callable[[PassResult], None]:
+                      limiter: Limiter | None = None) -> Callable[[PassResult], None]:
     """A progress line about once a second on stderr, for long passes."""
     started = time.monotonic()
     before = limiter.request_count if limiter is not None else 0
@@ -84,14 +84,17 @@ def _progress_printer(label: str,
 @click.option("--loop", is_flag=True, help="Keep running, one pass every --interval seconds.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds between passes with --loop.")
-@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 32),
-              help="Worker threads; they share one rate limit.")
+@click.option("--concurrency", default=None, type=click.IntRange(1, 64),
+              help="Calls to ORCID in flight at once (default: ORCID_WORKER_CONCURRENCY); "
+                   "every process shares one rate budget.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @with_appcontext
-def deliver_command(loop: bool, interval: float, concurrency: int, quiet: bool) -> None:
+def deliver_command(loop: bool, interval: float, concurrency: int | None,
+                    quiet: bool) -> None:
     """Send pending outbox items to ORCID (one pass, or --loop)."""
     ext = _ext()
     deliverer = ext.deliverer(concurrency=concurrency)
+    concurrency = deliverer.concurrency
     if not quiet:
         deliverer.progress = _progress_printer("delivering", deliverer.rate_limiter)
     if loop:

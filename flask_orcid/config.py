@@ -34,11 +34,17 @@ DEFAULTS: dict[str, object] = {
     "ORCID_RATE_LIMIT": 24.0,
     "ORCID_RATE_BURST": 40,
     "ORCID_MAX_RETRIES": 3,
+    # where the one rate budget of the client id lives, shared by every process and host:
+    # "database" (the outbox's), a "redis://..." URL, or "memory" (this process only)
+    "ORCID_RATE_BUDGET": "database",
     # seconds an unused ``state`` stays valid between /connect and /callback
     "ORCID_STATE_MAX_AGE": 600,
-    # outbox delivery: "off" (run `flask orcid deliver`) or "thread" (in the web process)
+    # outbox delivery: "off" (run `flask orcid deliver`), "thread" (in the web process) or
+    # "celery" (Celery tasks: flask_orcid.tasks.init_celery)
     "ORCID_DELIVERY": "off",
     "ORCID_DELIVERY_INTERVAL": 5.0,
+    # with "celery": at most one wake-up task per this many seconds per process
+    "ORCID_CELERY_WAKE_SECONDS": 0.5,
     # transient failures are retried this many times (exponential backoff), then parked
     "ORCID_MAX_ATTEMPTS": 8,
     "ORCID_RETRY_BASE_SECONDS": 30.0,
@@ -47,6 +53,8 @@ DEFAULTS: dict[str, object] = {
     "ORCID_WORKER_LEASE_SECONDS": 300.0,
     # the worker's client retries nothing itself: the outbox owns the backoff
     "ORCID_WORKER_MAX_RETRIES": 0,
+    # calls to ORCID a delivery pass keeps in flight at once (CLI, --loop, background thread)
+    "ORCID_WORKER_CONCURRENCY": 8,
     # burst tokens the worker leaves unused, so jitter never pushes ORCID past its burst
     "ORCID_WORKER_BURST_MARGIN": 4,
     # delivery events (the audit log) older than this many days are deleted; None keeps all

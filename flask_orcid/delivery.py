@@ -30,10 +30,11 @@ WAKE = "orcid_wake"
 def check_mode(app: Flask) -> None:
     """Refuse an ``ORCID_DELIVERY`` the extension does not know."""
     mode = app.config.get("ORCID_DELIVERY", "off")
-    if mode not in ("off", "thread"):
+    if mode not in ("off", "thread", "celery"):
         raise ConfigurationError(
-            f"ORCID_DELIVERY is {mode!r}; set it to 'off' (run `flask orcid deliver`) or "
-            "'thread' (deliver in a background thread of the web process)."
+            f"ORCID_DELIVERY is {mode!r}; set it to 'off' (run `flask orcid deliver`), "
+            "'thread' (deliver in a background thread of the web process) or 'celery' "
+            "(deliver as Celery tasks: flask_orcid.tasks.init_celery)."
         )
 
 
@@ -83,6 +84,8 @@ def wake(app: Flask | None = None) -> None:
     state = app.extensions.get("orcid")
     if state is not None and state.background is not None:
         state.background.wake()
+    if state is not None and state.waker is not None:
+        state.waker()
 
 
 def on_connected(app: Flask, account: Any = None, user_key: str | None = None,

@@ -28,6 +28,7 @@ from .signals import orcid_connected
 from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
 from .sync import connections
 from .sync import outbox as ob
+from .sync.budget import budget_from_config, use_wal
 from .sync.clients import client_from_config
 from .sync.crypto import TokenCipher, cipher_from_config
 from .sync.models import ACTIVE, Models, define_models
@@ -257,12 +258,15 @@ class ORCID:
     # -- the API client --------------------------------------------------------------------
 
     def api_client(self) -> ORCIDClient:
-        """This app's ORCID API client (one per app: one keep-alive session, one rate limit)."""
+        """This app's ORCID API client (one per app: one keep-alive session). Its requests
+        draw from the rate budget every process of the client id shares (``ORCID_RATE_BUDGET``)."""
         state = get_state()
         if state.client is None:
             with state.lock:
                 if state.client is None:
-                    state.client = client_from_config(current_app.config)
+                    budget = budget_from_config(current_app.config, self.db.engine,
+                                                self.db.metadata)
+                    state.client = client_from_config(current_app.config, rate_limiter=budget)
         return state.client
 
     def read_record_for_prefill(self, user_key: str) -> Record | None:
@@ -396,14 +400,15 @@ class ORCID:
 
 def partial_first_request(app: Flask) -> Callable[[], None]:
     """A ``before_request`` hook doing the setup that must wait for the first request: the
-    CSRF exemption when CSRFProtect was set up after ORCID, and starting the background
-    deliverer (not at import, not in CLI commands)."""
+    CSRF exemption when CSRFProtect was set up after ORCID, a SQLite outbox in WAL mode, and
+    starting the background deliverer (not at import, not in CLI commands)."""
 
     def first_request() -> None:
         state = get_state(app)
         if not state.started:
             state.started = True
             pages.exempt_from_csrf(app)
+            use_wal(state.extension.db.engine)
             if app.config.get("ORCID_DELIVERY") == "thread":
                 delivery.start(app)
 

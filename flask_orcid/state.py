@@ -56,6 +56,9 @@ class ORCIDState:
     jwks: dict[str, Any] | None = None
     #: the in-process background deliverer (``ORCID_DELIVERY = "thread"``)
     background: Any = None
+    #: called after a commit that published something, besides waking ``background`` (the
+    #: Celery wake-up of :mod:`flask_orcid.tasks`)
+    waker: Any = None
     #: set once the first request ran the late setup (CSRF exemption, background start)
     started: bool = False
 

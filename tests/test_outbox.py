@@ -237,7 +237,7 @@ def test_outbox_tables_are_prefixed_and_indexed(app):
         names = set(inspector.get_table_names())
         assert {"orcid_outbox_items", "orcid_outbox_events", "orcid_record_sync"} <= names
         indexes = {i["name"] for i in inspector.get_indexes("orcid_outbox_items")}
-        assert "ix_orcid_outbox_due" in indexes
+        assert "ix_orcid_outbox_todo" in indexes
         uniques = inspector.get_unique_constraints("orcid_outbox_items")
         assert any(set(u["column_names"]) == {"user_key", "kind", "key"} for u in uniques)
 
@@ -264,4 +264,4 @@ def test_an_unknown_delivery_mode_is_refused_at_startup(make_app):
     from flask_orcid import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="ORCID_DELIVERY"):
-        make_app(**OFFLINE, ORCID_DELIVERY="celery")
+        make_app(**OFFLINE, ORCID_DELIVERY="rq")

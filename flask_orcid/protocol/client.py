@@ -37,7 +37,7 @@ from .model import (
 )
 from .oauth import TokenEndpoint, authlib_client, token_as_sent
 from .paths import check_put_code, check_section, member_url, webhook_url
-from .ratelimit import RateLimiter
+from .ratelimit import Limiter
 from .responses import (
     REDACTED,
     BulkResult,
@@ -132,7 +132,7 @@ class ORCIDClient(Transport):
         burst: int = 40,
         max_retries: int = 3,
         backoff: float = 0.5,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
         session: requests.Session | None = None,
     ) -> None:
         if not client_id or not client_secret:

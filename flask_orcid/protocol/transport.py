@@ -26,7 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..errors import ORCIDTimeout, TransportError
-from .ratelimit import RateLimiter
+from .ratelimit import Limiter, RateLimiter
 from .responses import error_code_of, parse_retry_after
 
 __all__ = ["JSON", "ORCID_XML", "CallInfo", "Transport"]
@@ -108,7 +108,7 @@ class Transport:
         burst: int,
         max_retries: int,
         backoff: float,
-        rate_limiter: RateLimiter | None,
+        rate_limiter: Limiter | None,
         session: requests.Session | None,
     ) -> None:
         if timeout is None:
@@ -118,7 +118,7 @@ class Transport:
         self.timeout = timeout
         self.max_retries = int(max_retries)
         self.backoff = float(backoff)
-        self.rate_limiter = rate_limiter or RateLimiter(rate, burst)
+        self.rate_limiter: Limiter = rate_limiter or RateLimiter(rate, burst)
         self.session = session or self._new_session()
         self.on_response: Callable[[CallInfo], None] | None = None
         #: How to wait between retries (tests replace it to record the waits).

@@ -10,7 +10,9 @@ dies leaves its lease to expire.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,15 +25,24 @@ from .states import ACTIVE, FAILED, PENDING
 __all__ = ["claim", "due", "release"]
 
 
+#: The states of a row still to do: the condition of the partial index ``ix_orcid_outbox_todo``.
+TODO_STATES = (PENDING, FAILED)
+
+
+def to_do(state: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """``state IN ('pending', 'failed')`` with the states as literals (the partial index's
+    condition: a planner matches it only against the same literals, not parameters)."""
+    return state.in_([sa.literal_column(f"'{s}'") for s in TODO_STATES])
+
+
 def due(models: Models, now: datetime) -> sa.ColumnElement[bool]:
     """The condition of a row a worker may take now."""
     Item, Account = models.Item, models.Account
-    active = sa.select(Account.user_key).where(Account.status == ACTIVE)
     return sa.and_(
-        Item.state.in_((PENDING, FAILED)),
+        to_do(Item.state),
         sa.or_(Item.next_attempt_at.is_(None), Item.next_attempt_at <= now),
         sa.or_(Item.lease_expires_at.is_(None), Item.lease_expires_at < now),
-        Item.user_key.in_(active),
+        sa.exists().where(Account.user_key == Item.user_key, Account.status == ACTIVE),
     )
 
 
@@ -48,12 +59,17 @@ def claim(session: Session, models: Models, token: str, *, limit: int,
     if target is None:
         session.rollback()
         return [], None
-    session.execute(
-        sa.update(Item).where(target, condition).values(
-            lease_owner=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
-            last_attempt_at=now),
-        execution_options={"synchronize_session": False},
-    )
+    stamp = sa.update(Item).where(target, condition).values(
+        lease_owner=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
+        last_attempt_at=now)
+    if session.get_bind().dialect.update_returning:
+        conn = session.connection(bind_arguments={"mapper": Item})
+        result = conn.execute(stamp.returning(*_COLUMNS(Item)))
+        # sqlite3 reports no columns for a RETURNING that matched no row
+        rows = result.all() if result.returns_rows else []
+        session.commit()
+        return _snapshots(sorted(rows, key=lambda r: r.id))
+    session.execute(stamp, execution_options={"synchronize_session": False})
     session.commit()
     return _leased(session, models, token)
 
@@ -87,16 +103,23 @@ def _target(session: Session, models: Models, condition: sa.ColumnElement[bool],
     )
 
 
+def _COLUMNS(Item: Any) -> tuple[Any, ...]:  # noqa: N802 - a constant, per model class
+    return (Item.id, Item.user_key, Item.kind, Item.key, Item.payload, Item.payload_hash,
+            Item.retracted, Item.put_code, Item.written_hash, Item.attempts, Item.orcid)
+
+
 def _leased(session: Session, models: Models, token: str) -> tuple[list[Row], str | None]:
     """Snapshots of the rows leased under ``token``, and their user key; commits."""
     Item = models.Item
     rows = session.execute(
-        sa.select(Item.id, Item.user_key, Item.kind, Item.key, Item.payload,
-                  Item.payload_hash, Item.retracted, Item.put_code, Item.written_hash,
-                  Item.attempts, Item.orcid)
-        .where(Item.lease_owner == token).order_by(Item.id)
+        sa.select(*_COLUMNS(Item)).where(Item.lease_owner == token).order_by(Item.id)
     ).all()
     session.commit()
+    return _snapshots(rows)
+
+
+def _snapshots(rows: Sequence[Any]) -> tuple[list[Row], str | None]:
+    """The rows as :class:`Row` snapshots, and their user key."""
     if not rows:
         return [], None
     return [

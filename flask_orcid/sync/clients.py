@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..protocol.client import ORCIDClient
-from ..protocol.ratelimit import RateLimiter
+from ..protocol.ratelimit import Limiter
 
 __all__ = ["client_from_config"]
 
 
 def client_from_config(config: Mapping[str, Any], *, worker: bool = False,
-                       rate_limiter: RateLimiter | None = None) -> ORCIDClient:
+                       rate_limiter: Limiter | None = None) -> ORCIDClient:
     """An :class:`ORCIDClient` for these settings.
 
     ``worker=True``: the delivery worker's client, which retries nothing itself unless

@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .budget import budget_table
 from .clock import utcnow
 from .crypto import TokenCipher
 from .mixins import (
@@ -114,6 +115,7 @@ def define_models(db: Any) -> Models:
     models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
                     Item=_item_model(db), Event=_event_model(db),
                     RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db))
+    budget_table(db.Model.metadata)  # the shared rate budget lives beside the outbox
     _MODELS[db] = models
     return models
 
@@ -161,8 +163,18 @@ def _item_model(db: Any) -> Any:
         __tablename__ = "orcid_outbox_items"
         __table_args__ = (
             sa.UniqueConstraint("user_key", "kind", "key", name="uq_orcid_outbox_item"),
-            # the worker's "what is due" query
-            sa.Index("ix_orcid_outbox_due", "state", "next_attempt_at"),
+            # the worker's "what is due" query: the rows still to do, in id order; claiming
+            # walks this, never the synced rows (it replaces ix_orcid_outbox_due on
+            # (state, next_attempt_at), which planners preferred and then sorted every row
+            # to do on each claim)
+            sa.Index("ix_orcid_outbox_todo", "id",
+                     sqlite_where=sa.text("state IN ('pending', 'failed')"),
+                     postgresql_where=sa.text("state IN ('pending', 'failed')")),
+            # a claim's rows, by its token (results, release); only leased rows are in it,
+            # so publishing a new row does not touch it
+            sa.Index("ix_orcid_outbox_lease", "lease_owner",
+                     sqlite_where=sa.text("lease_owner IS NOT NULL"),
+                     postgresql_where=sa.text("lease_owner IS NOT NULL")),
             sa.Index("ix_orcid_outbox_user_state", "user_key", "state"),
             sa.Index("ix_orcid_outbox_orcid", "orcid"),
         )

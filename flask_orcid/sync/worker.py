@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 
 from ..errors import ORCIDError
 from ..protocol.client import ORCIDClient
-from ..protocol.ratelimit import RateLimiter
+from ..protocol.ratelimit import Limiter
 from . import outbox, webhooks
+from .budget import budget_from_config
 from .claim import claim, release
 from .clients import client_from_config
 from .connections import park_lost_connections
@@ -60,31 +61,31 @@ class Deliverer:
     :param host: the Flask app (each worker thread pushes its own app context).
     :param db: the host's Flask-SQLAlchemy instance.
     :param models: the ``orcid_*`` models (:func:`flask_orcid.sync.models.define_models`).
-    :param concurrency: worker threads; they share one rate limiter.
+    :param concurrency: worker threads, i.e. calls to ORCID in flight at once (default
+        ``ORCID_WORKER_CONCURRENCY``).
     :param client_factory: ``(rate_limiter) -> ORCIDClient``; defaults to the worker's client.
+    :param rate_limiter: the rate budget; by default the one ``ORCID_RATE_BUDGET`` names, which
+        every process and host using the client id shares (:mod:`.budget`).
     :param progress: called with the running :class:`PassResult` about once a second.
     :param webhook_url: ``(orcid) -> callback URL``, for registering webhooks of new connections.
     """
 
-    def __init__(self, host: Host, db: Any, models: Models, *, concurrency: int = 1,
-                 client_factory: Callable[[RateLimiter], ORCIDClient] | None = None,
-                 rate_limiter: RateLimiter | None = None, settings: Settings | None = None,
+    def __init__(self, host: Host, db: Any, models: Models, *, concurrency: int | None = None,
+                 client_factory: Callable[[Limiter], ORCIDClient] | None = None,
+                 rate_limiter: Limiter | None = None, settings: Settings | None = None,
                  owner: str | None = None, progress: Callable[[PassResult], None] | None = None,
                  signals: bool = True, webhook_url: Callable[[str], str] | None = None) -> None:
         config = host.config
         self.app = host
         self.db = db
         self.models = models
+        if concurrency is None:
+            concurrency = int(config.get("ORCID_WORKER_CONCURRENCY", 8))
         self.concurrency = max(1, int(concurrency))
         self.settings = settings or Settings.from_config(config)
         if rate_limiter is None:
-            # Keep a few of ORCID's burst tokens unused: requests that arrive closer together
-            # than they left us (network and scheduling jitter) would otherwise find ORCID's
-            # bucket empty and get a 503 (API-FACTS §8) even though we kept to the rate.
-            burst = int(config.get("ORCID_RATE_BURST", 40))
-            margin = int(config.get("ORCID_WORKER_BURST_MARGIN", 4))
-            rate_limiter = RateLimiter(float(config.get("ORCID_RATE_LIMIT", 24.0)),
-                                       max(1, burst - margin) if burst > 2 * margin else burst)
+            with host.app_context():
+                rate_limiter = budget_from_config(config, db.engine, db.metadata)
         self.rate_limiter = rate_limiter
         self.client_factory = client_factory or (
             lambda rl: client_from_config(config, worker=True, rate_limiter=rl))
