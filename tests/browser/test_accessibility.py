@@ -117,6 +117,15 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
         return [w for w in record["works"] if w["source_client_id"] == emulator.client_id]
 
     wait_until(delivered, what="the thesis on the ORCID record")
+
+    def degree():
+        record = emulator.record(orcid_id)
+        return [e for e in record["educations"] if e["source_client_id"] == emulator.client_id]
+
+    [education] = wait_until(degree, what="the degree on the ORCID record")
+    # only what was typed or came from this school's own affiliation reached ORCID
+    assert education["department"] == ("Psychoceramics" if lang == "en" else "Geografía")
+    assert education["organization"]["disambiguated_id"] == "https://ror.org/05gq02987"
     admin.goto(f"{base}/orcid/admin")
     audit.check(admin, "orcid-admin")
 
@@ -130,6 +139,8 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
     page.click("#confirm-disconnect")
     page.wait_for_load_state()
     audit.check(page, "orcid-disconnected")
+    # disconnecting leaves the items on the record (they are the researcher's now)
+    assert delivered() and degree()
     page.goto(f"{base}/orcid/callback?state=forged&code=nothing")
     audit.check(page, "orcid-error")
     assert re.search(r"\d", " ".join(audit.pages))
