@@ -7,8 +7,11 @@ items 11 and 12). Screenshots at both widths go to ``test-artifacts/screenshots/
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from flask import session
+from werkzeug.serving import make_server
 
 from tests.browser.audit import PageAudit
 from tests.browser.conftest import wait_until
@@ -147,3 +150,51 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
     audit.assert_clean()
     assert focused == "messages", f"focus after ORCID: {focused!r}"
     assert ("connected" if lang == "en" else "conectado") in focused_text, focused_text
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_extensions_own_pages_outside_any_site_layout(lang, make_app, make_user, emulator,
+                                                          new_page):
+    """flask-orcid's pages with its own minimal layout (a host that does not restyle them)."""
+    app = make_app(TESTING=False, ORCID_REACHABILITY_SECONDS=60)
+    _given, _family, email, orcid_password, _orcid_id = PEOPLE[lang]
+    user = make_user(app, email=email, locale=lang)
+
+    @app.get("/test-login")
+    def test_login() -> str:
+        session["user_id"] = user.id
+        return "logged in"
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    audit = PageAudit(label=f"extension-{lang}")
+    try:
+        page = new_page(locale="es-ES" if lang == "es" else "en-US")
+        page.goto(f"{base}/test-login")
+        page.goto(f"{base}/orcid/")
+        audit.check(page, "connection-none")
+        page.goto(f"{base}/orcid/connect?next=/orcid/")
+        sign_in_at_emulator(page, emulator, orcid_password)
+        page.click("#consent-form button[value=deny]")
+        page.wait_for_url(f"{base}/orcid/callback**")
+        audit.check(page, "denied")
+        page.goto(f"{base}/orcid/connect?next=/orcid/")
+        page.wait_for_selector("#consent-form")
+        page.click("#consent-form button[value=authorize]")
+        page.wait_for_url(f"{base}/orcid/")
+        audit.check(page, "connection")
+        page.goto(f"{base}/orcid/items")
+        audit.check(page, "items")
+        page.goto(f"{base}/orcid/disconnect/confirm")
+        audit.check(page, "disconnect-confirm")
+        page.click("#confirm-disconnect")
+        page.wait_for_load_state()
+        audit.check(page, "disconnected")
+        page.goto(f"{base}/orcid/callback?state=forged&code=nothing")
+        audit.check(page, "error")
+        audit.assert_clean()
+    finally:
+        server.shutdown()
+        server.server_close()
