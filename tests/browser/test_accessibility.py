@@ -7,12 +7,19 @@ items 11 and 12). Screenshots at both widths go to ``test-artifacts/screenshots/
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from flask import session
+from werkzeug.serving import make_server
 
-from tests.browser.audit import PageAudit
 from tests.browser.conftest import wait_until
 from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
+
+# without axe-playwright-python (the test extra) these are skipped, like the other browser tests
+pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
+
+from tests.browser.audit import PageAudit  # noqa: E402 - needs the package checked above
 
 PEOPLE = {
     "en": ("Josiah", "Carberry", "josiah@example.edu", "carberry-1", "0000-0002-1825-0097"),
@@ -117,6 +124,15 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
         return [w for w in record["works"] if w["source_client_id"] == emulator.client_id]
 
     wait_until(delivered, what="the thesis on the ORCID record")
+
+    def degree():
+        record = emulator.record(orcid_id)
+        return [e for e in record["educations"] if e["source_client_id"] == emulator.client_id]
+
+    [education] = wait_until(degree, what="the degree on the ORCID record")
+    # only what was typed or came from this school's own affiliation reached ORCID
+    assert education["department"] == ("Psychoceramics" if lang == "en" else "Geografía")
+    assert education["organization"]["disambiguated_id"] == "https://ror.org/05gq02987"
     admin.goto(f"{base}/orcid/admin")
     audit.check(admin, "orcid-admin")
 
@@ -130,9 +146,59 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
     page.click("#confirm-disconnect")
     page.wait_for_load_state()
     audit.check(page, "orcid-disconnected")
+    # disconnecting leaves the items on the record (they are the researcher's now)
+    assert delivered() and degree()
     page.goto(f"{base}/orcid/callback?state=forged&code=nothing")
     audit.check(page, "orcid-error")
     assert re.search(r"\d", " ".join(audit.pages))
     audit.assert_clean()
     assert focused == "messages", f"focus after ORCID: {focused!r}"
     assert ("connected" if lang == "en" else "conectado") in focused_text, focused_text
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_extensions_own_pages_outside_any_site_layout(lang, make_app, make_user, emulator,
+                                                          new_page):
+    """flask-orcid's pages with its own minimal layout (a host that does not restyle them)."""
+    app = make_app(TESTING=False, ORCID_REACHABILITY_SECONDS=60)
+    _given, _family, email, orcid_password, _orcid_id = PEOPLE[lang]
+    user = make_user(app, email=email, locale=lang)
+
+    @app.get("/test-login")
+    def test_login() -> str:
+        session["user_id"] = user.id
+        return "logged in"
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    audit = PageAudit(label=f"extension-{lang}")
+    try:
+        page = new_page(locale="es-ES" if lang == "es" else "en-US")
+        page.goto(f"{base}/test-login")
+        page.goto(f"{base}/orcid/")
+        audit.check(page, "connection-none")
+        page.goto(f"{base}/orcid/connect?next=/orcid/")
+        sign_in_at_emulator(page, emulator, orcid_password)
+        page.click("#consent-form button[value=deny]")
+        page.wait_for_url(f"{base}/orcid/callback**")
+        audit.check(page, "denied")
+        page.goto(f"{base}/orcid/connect?next=/orcid/")
+        page.wait_for_selector("#consent-form")
+        page.click("#consent-form button[value=authorize]")
+        page.wait_for_url(f"{base}/orcid/")
+        audit.check(page, "connection")
+        page.goto(f"{base}/orcid/items")
+        audit.check(page, "items")
+        page.goto(f"{base}/orcid/disconnect/confirm")
+        audit.check(page, "disconnect-confirm")
+        page.click("#confirm-disconnect")
+        page.wait_for_load_state()
+        audit.check(page, "disconnected")
+        page.goto(f"{base}/orcid/callback?state=forged&code=nothing")
+        audit.check(page, "error")
+        audit.assert_clean()
+    finally:
+        server.shutdown()
+        server.server_close()
