@@ -19,6 +19,8 @@ from tests.browser.test_repository_browser import fill_thesis, register, sign_in
 # without axe-playwright-python (the test extra) these are skipped, like the other browser tests
 pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+
 from tests.browser.audit import PageAudit  # noqa: E402 - needs the package checked above
 
 PEOPLE = {
@@ -85,7 +87,13 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
     page.wait_for_selector("#consent-form")
     page.click("#consent-form button[value=authorize]")
     page.wait_for_url(f"{base}/submit/form")
-    # back from ORCID: the message that says what happened has the focus
+    # back from ORCID: the message that says what happened has the focus (autofocus is applied
+    # once the page has loaded: wait for the load, then give the browser a moment to move it)
+    page.wait_for_load_state("load")
+    try:
+        page.wait_for_function("document.activeElement && document.activeElement.id", timeout=3000)
+    except PlaywrightTimeout:
+        pass  # the assertion below says what had the focus
     focused = page.evaluate("document.activeElement && document.activeElement.id")
     focused_text = page.evaluate("document.activeElement && document.activeElement.innerText")
     audit.check(page, "thesis-form-prefilled")
