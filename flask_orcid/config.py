@@ -33,7 +33,8 @@ DEFAULTS: dict[str, object] = {
     # outbox delivery: "off" (run `flask orcid deliver`) or "thread" (in the web process)
     "ORCID_DELIVERY": "off",
     "ORCID_DELIVERY_INTERVAL": 5.0,
-    # transient failures are retried this many times (exponential backoff), then parked
+    # transient failures are retried for ever, with exponential backoff up to
+    # ORCID_RETRY_MAX_SECONDS (ORCID_MAX_ATTEMPTS is kept for compatibility, unused)
     "ORCID_MAX_ATTEMPTS": 8,
     "ORCID_RETRY_BASE_SECONDS": 30.0,
     "ORCID_RETRY_MAX_SECONDS": 3600.0,
@@ -41,6 +42,11 @@ DEFAULTS: dict[str, object] = {
     "ORCID_WORKER_LEASE_SECONDS": 300.0,
     # the worker's client retries nothing itself: the outbox owns the backoff
     "ORCID_WORKER_MAX_RETRIES": 0,
+    # the circuit breaker: this many transient failures in a row pause the whole worker,
+    # first for BASE seconds, doubling while ORCID stays down, at most MAX seconds
+    "ORCID_BREAKER_THRESHOLD": 5,
+    "ORCID_BREAKER_BASE_SECONDS": 5.0,
+    "ORCID_BREAKER_MAX_SECONDS": 300.0,
     # burst tokens the worker leaves unused, so jitter never pushes ORCID past its burst
     "ORCID_WORKER_BURST_MARGIN": 4,
     # delivery events (the audit log) older than this many days are deleted; None keeps all

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from .clock import utcnow
 from .models import Models
+from .policy import Settings, backoff_delay, error_fields
 from .results import Row
+from .sql import rowcount
 from .states import ACTIVE, FAILED, PENDING
 
-__all__ = ["claim", "due", "release"]
+__all__ = ["claim", "due", "release", "release_with_backoff"]
 
 
 def due(models: Models, now: datetime) -> sa.ColumnElement[bool]:
@@ -93,7 +95,7 @@ def _leased(session: Session, models: Models, token: str) -> tuple[list[Row], st
     rows = session.execute(
         sa.select(Item.id, Item.user_key, Item.kind, Item.key, Item.payload,
                   Item.payload_hash, Item.retracted, Item.put_code, Item.written_hash,
-                  Item.attempts, Item.orcid)
+                  Item.attempts, Item.orcid, Item.earlier_self_ids)
         .where(Item.lease_owner == token).order_by(Item.id)
     ).all()
     session.commit()
@@ -102,7 +104,8 @@ def _leased(session: Session, models: Models, token: str) -> tuple[list[Row], st
     return [
         Row(id=r.id, kind=r.kind, key=r.key, payload=r.payload,
             payload_hash=r.payload_hash, retracted=bool(r.retracted),
-            put_code=r.put_code, written_hash=r.written_hash, attempts=r.attempts or 0)
+            put_code=r.put_code, written_hash=r.written_hash, attempts=r.attempts or 0,
+            earlier_self_ids=r.earlier_self_ids)
         for r in rows
     ], rows[0].user_key
 
@@ -116,3 +119,23 @@ def release(session: Session, models: Models, token: str) -> None:
         execution_options={"synchronize_session": False},
     )
     session.commit()
+
+
+def release_with_backoff(session: Session, models: Models, token: str, rows: list[Row],
+                         settings: Settings, exc: BaseException) -> int:
+    """Give back the rows still leased under ``token`` after an error that is not ORCID's
+    (a token that cannot be decrypted, a bug): they become failed and wait a backoff, so one
+    persistent error never spins a pass. Commits; returns how many rows."""
+    Item = models.Item
+    attempts = max((r.attempts for r in rows), default=0) + 1
+    now = utcnow()
+    result = session.execute(
+        sa.update(Item).where(Item.lease_owner == token)
+        .values(lease_owner=None, lease_expires_at=None, state=FAILED,
+                attempts=Item.attempts + 1, updated_at=now,
+                next_attempt_at=now + timedelta(seconds=backoff_delay(attempts, settings)),
+                **error_fields(exc)),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+    return rowcount(result)

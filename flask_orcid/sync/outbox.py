@@ -22,7 +22,9 @@ from ..errors import ValidationError
 from ..protocol.model import Affiliation, Work
 from ..protocol.vocabulary import AFFILIATION_SECTIONS
 from .clock import utcnow
+from .mixins import item_from_payload
 from .models import Models
+from .results import parse_self_ids
 from .sql import rowcount
 from .states import (
     ACTIVE,
@@ -121,6 +123,14 @@ def publish(session: Session, models: Models, user_key: str, key: str,
         return row
     if row.payload_hash == digest and not row.retracted:
         return row  # unchanged: a no-op
+    if row.put_code is None and row.last_attempt_at is not None:
+        _remember_self_ids(row)
+    if row.retracted and row.state != SYNCED and row.put_code is not None:
+        # a DELETE not yet confirmed (maybe sent, its answer lost): the put-code may name an
+        # item that is gone. Post again: ORCID's 409 leads back to the item if it is there.
+        row.earlier_self_ids = _merge_ids(row.earlier_self_ids, _self_ids(row))
+        row.put_code = None
+        row.written_hash = None
     row.payload = text
     row.payload_hash = digest
     row.retracted = False
@@ -161,6 +171,26 @@ def _retract_row(row: Any) -> None:
     else:
         row.state = PENDING
     _clear_error(row)
+
+
+def _self_ids(row: Any) -> set[tuple[str, str]]:
+    """Normalized ``self`` ids of the row's current payload (none if it cannot be read)."""
+    try:
+        return item_from_payload(row.kind, json.loads(row.payload)).self_ids()
+    except (ValueError, TypeError, KeyError, ValidationError):
+        return set()
+
+
+def _merge_ids(stored: str | None, ids: set[tuple[str, str]]) -> str | None:
+    merged = parse_self_ids(stored) | ids
+    return json.dumps(sorted([t, v] for t, v in merged)) if merged else None
+
+
+def _remember_self_ids(row: Any) -> None:
+    """A worker already tried this row and no put-code came back: a POST of the current
+    payload may have landed. Keep its ``self`` ids, so the worker can find that copy even
+    after the host corrects the identifiers (instead of posting a second one)."""
+    row.earlier_self_ids = _merge_ids(row.earlier_self_ids, _self_ids(row))
 
 
 def _clear_error(row: Any) -> None:
