@@ -300,7 +300,8 @@ def _worker_line(w: WorkerStatus, now: datetime) -> str:
     if w.failing:
         text += f"; FAILING since {_ago(w.last_error_at, now)}: {w.last_error}"
     elif w.last_error_at is not None:
-        text += f"; ok since {_ago(w.ok_at, now)} (last error {_ago(w.last_error_at, now)})"
+        text += (f"; ok since {_ago(w.ok_at, now)} (last error "
+                 f"{_ago(w.last_error_at, now)}: {w.last_error})")
     else:
         text += "; ok"
     return text

@@ -139,7 +139,11 @@ def publish(session: Session, models: Models, user_key: str, key: str,
         # (only ``resend`` does that).
         return row
     if row.put_code is not None and row.written_hash == digest:
-        row.state = SYNCED  # back to what is already on the record
+        # back to what is already on the record; decided by the UPDATE itself, as a worker
+        # may be writing another version right now (then it stays pending)
+        Item = type(row)
+        row.state = sa.case((sa.and_(Item.put_code.is_not(None), Item.written_hash == digest,
+                                     Item.lease_owner.is_(None)), SYNCED), else_=PENDING)
     else:
         row.state = PENDING
     _clear_error(row)
@@ -166,8 +170,11 @@ def _retract_row(row: Any) -> None:
         _clear_error(row)
         return
     if row.put_code is None and row.last_attempt_at is None:
-        # never claimed by a worker (claiming stamps last_attempt_at): nothing to undo
-        row.state = SYNCED
+        # never claimed by a worker (claiming stamps last_attempt_at): nothing to undo. The
+        # UPDATE decides, as a worker may claim the row between our read and our write.
+        Item = type(row)
+        row.state = sa.case((sa.and_(Item.put_code.is_(None), Item.last_attempt_at.is_(None),
+                                     Item.lease_owner.is_(None)), SYNCED), else_=PENDING)
     else:
         row.state = PENDING
     _clear_error(row)
