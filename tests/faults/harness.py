@@ -12,9 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,20 +221,3 @@ def judge(ledger: Ledger, records: dict[str, list[dict[str, Any]]],
         if strays:
             verdict.strays.append((orcid_of[user], strays))
     return verdict
-
-
-def counts(values: list[str]) -> Counter[str]:
-    return Counter(values)
-
-
-class Stopwatch(threading.Thread):
-    """Runs ``fn`` once after ``delay`` seconds (a fault that must land inside a pass)."""
-
-    def __init__(self, delay: float, fn: Any) -> None:
-        super().__init__(daemon=True)
-        self.delay = delay
-        self.fn = fn
-
-    def run(self) -> None:
-        time.sleep(self.delay)
-        self.fn()

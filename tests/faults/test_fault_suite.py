@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from tests.faults.harness import (
@@ -109,6 +110,8 @@ class Run:
         self.version: Counter[tuple[str, str]] = Counter()
         self.faults: Counter[str] = Counter()
         self.paused_seen = False
+        self.researchers: dict[str, dict[str, Any]] = {}
+        self.own_works: Counter[str] = Counter()
 
     # -- the host ------------------------------------------------------------------------------
     def publish_work(self, user: str, n: int, *, new_id: bool = False) -> None:
@@ -133,6 +136,34 @@ class Run:
             orcid.retract(user, f"thesis:{n}")
             db.session.commit()
         self.ledger.drop(user, f"thesis:{n}")
+
+    def sign_in_again(self) -> None:
+        """The researcher signs in again (the site revokes the old token) mid-pass."""
+        user = self.rng.choice(self.keys)
+        with self.app.app_context():  # a narrower grant makes the site ask ORCID again
+            orcid.get_account(user).scopes = "/authenticate"
+            db.session.commit()
+        browser = self.app.test_client()
+        with browser.session_transaction() as sess:
+            sess["user_id"] = int(user)
+        response = connector(self.emulator.handle())(browser, self.researchers[user])
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+        self.faults["sign-in again"] += 1
+
+    def researcher_types_a_work(self) -> None:
+        """The researcher enters a work with one of our identifiers by hand (not ours)."""
+        user = self.rng.choice(self.keys)
+        wanted = [w for (u, _), w in self.ledger.wanted.items() if u == user and w]
+        if not wanted:
+            return
+        value = self.rng.choice(wanted)[0]
+        orcid_id = self.researchers[user]["orcid"]
+        response = requests.post(f"{self.emulator.url}/_emulator/records/{orcid_id}/works",
+                                 json={"title": "Typed in by hand", "external_ids": [
+                                     {"type": "handle", "value": value}]}, timeout=10)
+        assert response.status_code == 201
+        self.own_works[user] += 1
+        self.faults["researcher's own work"] += 1
 
     def host_step(self) -> None:
         user = self.rng.choice(self.keys)
@@ -226,6 +257,7 @@ def test_nothing_lost_duplicated_or_stale_under_faults(make_app, tmp_path, datab
         workers = Workers({**worker_config, **orcid_settings, "_loop": 0.1, "_concurrency": 2},
                           tmp_path, 3)
         run = Run(app, emulator, workers, db_faults, keys, rng)
+        run.researchers = dict(zip(keys, researchers, strict=True))
         for user in keys:
             for n in range(WORKS):
                 run.publish_work(user, n)
@@ -235,7 +267,7 @@ def test_nothing_lost_duplicated_or_stale_under_faults(make_app, tmp_path, datab
             db.session.commit()
         workers.start_all()
         steps = [run.kill_workers, run.orcid_loses_answers, run.cut_database, run.host_step,
-                 run.host_step]
+                 run.host_step, run.sign_in_again, run.researcher_types_a_work]
         for i in range(24):
             time.sleep(rng.uniform(0.05, 0.3))
             rng.choice(steps)()
@@ -258,6 +290,11 @@ def test_nothing_lost_duplicated_or_stale_under_faults(make_app, tmp_path, datab
         for user, who in zip(keys, researchers, strict=True):
             roles = [e["role_title"] for e in our_items(handle, who["orcid"], "educations")]
             assert roles == [f"PhD {user}"], (SEED, roles)
+            own = [w for w in handle.record(who["orcid"])["works"] if not w["source_client_id"]]
+            assert len(own) == run.own_works[user], (SEED, own)  # theirs, untouched
+        with app.app_context():
+            Account = orcid.models.Account
+            assert set(db.session.scalars(sa.select(Account.status))) == {"active"}
         # status tells the truth: every row synced, the live workers ran just now, and it
         # showed the pause while ORCID was down
         status = run.status()
