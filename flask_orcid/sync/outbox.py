@@ -123,7 +123,8 @@ def publish(session: Session, models: Models, user_key: str, key: str,
         return row
     if row.payload_hash == digest and not row.retracted:
         return row  # unchanged: a no-op
-    if row.put_code is None and row.last_attempt_at is not None:
+    if (row.put_code is None and row.last_attempt_at is not None
+            and not (row.retracted and row.state == SYNCED)):  # (a confirmed DELETE: gone)
         _remember_self_ids(row)
     if row.retracted and row.state != SYNCED and row.put_code is not None:
         # a DELETE not yet confirmed (maybe sent, its answer lost): the put-code may name an
