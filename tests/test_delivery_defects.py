@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from flask_orcid.errors import InvalidTokenError
 from flask_orcid.protocol.records import WorkSummary
 from flask_orcid.protocol.responses import BulkResult
+from flask_orcid.sync import outbox
 from flask_orcid.sync import reconcile as reconcile_module
 from flask_orcid.sync.claim import claim
 from flask_orcid.sync.clients import client_from_config
@@ -302,3 +303,40 @@ def test_bulk_results_are_not_written_for_rows_whose_lease_was_lost(app, emulato
     assert sorted(events) == ["thesis:1", "thesis:2"]
     stolen = row(app, user, "thesis:0")
     assert stolen.lease_owner == "other#1" and stolen.state == "pending"
+
+
+# -- found by the fault suite: the host's write racing a worker's result -----------------------
+
+def _host_session_racing_a_worker(app, user):
+    """A host request's session that read the row before a worker delivered it meanwhile."""
+    session = Session(db.engine)
+    Item = orcid.models.Item
+    # the request's read (kept, as publish keeps the row it read until its commit)
+    session.info["read"] = session.scalars(sa.select(Item).where(Item.user_key == user)).all()
+    deliver(app)  # a worker delivers the version it read
+    return session
+
+
+def test_a_publish_racing_a_workers_result_still_sends_the_new_version(app, emulator, user,
+                                                                       researcher):
+    publish(app, user, "thesis:1", thesis(1))
+    with app.app_context():
+        with _host_session_racing_a_worker(app, user) as session:
+            outbox.publish(session, orcid.models, user, "thesis:1",
+                           thesis(1, "Corrected", handle_prefix="20.500.999"))
+            session.commit()
+    assert row(app, user, "thesis:1").state == "pending"
+    _settle(app)
+    assert _titles(emulator, researcher["orcid"]) == [("20.500.999/1", "Corrected")]
+
+
+def test_a_retraction_racing_a_workers_first_post_still_deletes(app, emulator, user,
+                                                                 researcher):
+    publish(app, user, "thesis:1", thesis(1))
+    with app.app_context():
+        with _host_session_racing_a_worker(app, user) as session:
+            outbox.retract(session, orcid.models, user, "thesis:1")
+            session.commit()
+    _settle(app)
+    assert our_items(emulator, researcher["orcid"]) == []
+    assert row(app, user, "thesis:1").state == "synced"

@@ -146,7 +146,7 @@ def publish(session: Session, models: Models, user_key: str, key: str,
         row.state = sa.case((sa.and_(Item.put_code.is_not(None), Item.written_hash == digest,
                                      Item.lease_owner.is_(None)), SYNCED), else_=PENDING)
     else:
-        row.state = PENDING
+        row.state = _forced(PENDING)
     _clear_error(row)
     return row
 
@@ -177,8 +177,17 @@ def _retract_row(row: Any) -> None:
         row.state = sa.case((sa.and_(Item.put_code.is_(None), Item.last_attempt_at.is_(None),
                                      Item.lease_owner.is_(None)), SYNCED), else_=PENDING)
     else:
-        row.state = PENDING
+        row.state = _forced(PENDING)
     _clear_error(row)
+
+
+def _forced(state: str) -> Any:
+    """``state`` as a SQL value, so the UPDATE always writes it.
+
+    The ORM leaves out a column set to the value it loaded; but a worker may have written the
+    row since (``synced`` for the version it just sent), and the host's change must win.
+    """
+    return sa.literal(state, sa.String)
 
 
 def _self_ids(row: Any) -> set[tuple[str, str]]:

@@ -112,6 +112,9 @@ class Run:
         self.paused_seen = False
         self.researchers: dict[str, dict[str, Any]] = {}
         self.own_works: Counter[str] = Counter()
+        self._prefixes: dict[tuple[str, str], str] = {}
+        #: (user, key, what) in the order the host did it
+        self.host_log: list[tuple[str, str, str]] = []
 
     # -- the host ------------------------------------------------------------------------------
     def publish_work(self, user: str, n: int, *, new_id: bool = False) -> None:
@@ -124,9 +127,8 @@ class Run:
             orcid.publish(user, key, thesis(f"{user}-{n}", title, handle_prefix=prefix))
             db.session.commit()
         self.ledger.want(user, key, f"{prefix}/{user}-{n}", title)
+        self.host_log.append((user, key, f"publish v{v} {prefix}"))
         self._prefixes[(user, key)] = prefix
-
-    _prefixes: dict[tuple[str, str], str] = {}
 
     def _prefix(self, user: str, key: str) -> str:
         return self._prefixes.get((user, key), "20.500.12345")
@@ -136,6 +138,7 @@ class Run:
             orcid.retract(user, f"thesis:{n}")
             db.session.commit()
         self.ledger.drop(user, f"thesis:{n}")
+        self.host_log.append((user, f"thesis:{n}", "retract"))
 
     def sign_in_again(self) -> None:
         """The researcher signs in again (the site revokes the old token) mid-pass."""
@@ -227,15 +230,25 @@ def _settle(app: Any, workers: Workers, timeout: float) -> None:
     raise AssertionError(f"seed {SEED}: not settled: {stuck}")
 
 
+def _named(verdict: Any) -> set[tuple[str, str]]:
+    return {(v[0], v[1]) for group in (verdict.lost, verdict.duplicated, verdict.stale,
+                                       verdict.retracted_present) for v in group}
+
+
 def _history(app: Any, verdict: Any) -> list[Any]:
     """The events of the rows the verdict names (why they went wrong)."""
     Event = orcid.models.Event
-    keys = {(v[0], v[1]) for group in (verdict.lost, verdict.duplicated, verdict.stale,
-                                       verdict.retracted_present) for v in group}
+    keys = _named(verdict)
+    Item = orcid.models.Item
     with app.app_context():
-        return [(e.user_key, e.key, e.operation, e.status, e.outcome, e.put_code, e.worker[-12:])
-                for e in db.session.scalars(sa.select(Event).order_by(Event.id))
-                if (e.user_key, e.key) in keys]
+        events = [(e.user_key, e.key, e.operation, e.status, e.outcome, e.put_code,
+                   e.worker[-12:], f"{e.created_at:%H:%M:%S.%f}")
+                  for e in db.session.scalars(sa.select(Event).order_by(Event.id))
+                  if (e.user_key, e.key) in keys]
+        items = [(i.user_key, i.key, i.state, i.put_code, i.payload_hash[:8],
+                  (i.written_hash or "")[:8], i.earlier_self_ids, i.payload[:160])
+                 for i in db.session.scalars(sa.select(Item)) if (i.user_key, i.key) in keys]
+        return [events, items]
 
 
 def test_nothing_lost_duplicated_or_stale_under_faults(make_app, tmp_path, database):
@@ -286,7 +299,8 @@ def test_nothing_lost_duplicated_or_stale_under_faults(make_app, tmp_path, datab
                    zip(keys, researchers, strict=True)}
         verdict = judge(run.ledger, records,
                         {u: w["orcid"] for u, w in zip(keys, researchers, strict=True)})
-        assert verdict.ok(), f"seed {SEED}: {verdict} {_history(app, verdict)}"
+        assert verdict.ok(), (f"seed {SEED}: {verdict} {_history(app, verdict)} "
+                              f"{[h for h in run.host_log if (h[0], h[1]) in _named(verdict)]}")
         for user, who in zip(keys, researchers, strict=True):
             roles = [e["role_title"] for e in our_items(handle, who["orcid"], "educations")]
             assert roles == [f"PhD {user}"], (SEED, roles)
