@@ -105,8 +105,14 @@ def test_signing_in_again_during_a_sync_keeps_the_new_connection(app, emulator, 
 # -- defect 3: a DELETE whose answer was lost, then the key published again -------------------
 
 @pytest.mark.parametrize("applied", [True, False], ids=["delete-applied", "delete-not-applied"])
-def test_republishing_after_a_lost_delete_answer_puts_the_item_back_once(app, emulator, user,
-                                                                          researcher, applied):
+def test_republishing_after_a_lost_delete_answer_puts_the_item_back_once(
+        make_app, emulator, connect, tmp_path, applied):
+    emulator.limits(rate=10000, burst=10000, latency_ms=0)
+    # a backoff no pass waits for: the failed DELETE stays unconfirmed until the host acts
+    app = make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path),
+                   **{**FAST, "ORCID_RETRY_BASE_SECONDS": 30, "ORCID_RETRY_MAX_SECONDS": 60})
+    researcher = new_researcher(emulator)
+    user = connect_user(app, connect, researcher)
     publish(app, user, "thesis:1", thesis(1))
     deliver(app)
     retract(app, user, "thesis:1")
