@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -22,13 +24,17 @@ from .state import current_flask_app, get_state
 from .sync import outbox as ob
 from .sync import webhooks
 from .sync.clients import client_from_config
+from .sync.clock import utcnow
 from .sync.crypto import TokenDecryptionError
+from .sync.heartbeat import WorkerStatus, worker_statuses
 from .sync.models import FAILED, PARKED
 from .sync.reconcile import SyncSummary, sync_records
 from .sync.webhooks import WebhookResult
-from .sync.worker import PassResult
+from .sync.worker import Deliverer, PassResult
 
 __all__ = ["orcid_cli"]
+
+log = logging.getLogger(__name__)
 
 orcid_cli = AppGroup("orcid", help="ORCID: stored tokens, delivery and synchronization.")
 orcid_cli.add_command(db_cli)  # flask orcid db upgrade|downgrade|current|stamp
@@ -98,16 +104,10 @@ def deliver_command(loop: bool, interval: float, concurrency: int | None,
     if not quiet:
         deliverer.progress = _progress_printer("delivering", deliverer.rate_limiter)
     if loop:
-        stop = threading.Event()
         click.echo(f"Delivering every {interval:g}s with {concurrency} thread(s); "
                    "Ctrl-C stops.")
         try:
-            while not stop.is_set():
-                result = deliverer.run_once()
-                _retry_revocations(ext)
-                if result.claimed or result.records_synced:
-                    click.echo(_summary(result))
-                stop.wait(interval)
+            _deliver_loop(ext, deliverer, interval, threading.Event())
         except KeyboardInterrupt:
             click.echo("Stopped.")
         return
@@ -116,6 +116,27 @@ def deliver_command(loop: bool, interval: float, concurrency: int | None,
     click.echo(_summary(result))
     if result.errors:
         raise click.exceptions.Exit(1)
+
+
+def _deliver_loop(ext: Any, deliverer: Deliverer, interval: float,
+                  stop: threading.Event) -> None:
+    """Passes until ``stop``; no error ends the loop (a database restart, a dropped
+    connection, a lock held too long): it is logged and recorded for ``status``, and the
+    next pass tries again."""
+    while not stop.is_set():
+        result = deliverer.run_guarded()
+        try:
+            _retry_revocations(ext)
+        except Exception:
+            ext.db.session.rollback()
+            log.exception("retrying token revocations failed")
+        finally:
+            ext.db.session.remove()
+        if result is None:
+            click.echo("The delivery pass failed (see the log); trying again.", err=True)
+        elif result.claimed or result.records_synced:
+            click.echo(_summary(result))
+        stop.wait(interval)
 
 
 def _retry_revocations(ext: Any) -> None:
@@ -235,6 +256,7 @@ def status_command(limit: int) -> None:
     width = max(len(s) for s in counts)
     for state, n in counts.items():
         click.echo(f"{state:<{width}}  {n}")
+    _workers_status(session, models)
     Item = models.Item
     for state in (PARKED, FAILED):
         rows = session.scalars(
@@ -254,6 +276,40 @@ def status_command(limit: int) -> None:
             reason = f" ({row.park_reason})" if row.park_reason else ""
             click.echo(f"  {row.user_key} {row.kind} {row.key}{reason}{code}: "
                        f"{row.error_message or ''}{when}")
+
+
+def _workers_status(session: Any, models: Any) -> None:
+    """When each delivery worker last ran, and whether it is failing or paused."""
+    workers = worker_statuses(session, models)
+    now = utcnow()
+    if not workers:
+        click.echo("\nworkers: no delivery worker has run in the last 24 hours.")
+        return
+    click.echo("\nworkers:")
+    for w in workers:
+        click.echo(f"  {w.worker}: {_worker_line(w, now)}")
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    return f"{when:%Y-%m-%d %H:%M:%S} UTC ({max(0, int((now - when).total_seconds()))}s ago)"
+
+
+def _worker_line(w: WorkerStatus, now: datetime) -> str:
+    text = f"last pass {_ago(w.last_pass, now)}"
+    if w.paused(now):
+        assert w.paused_until is not None
+        text += (f"; PAUSED until {w.paused_until:%Y-%m-%d %H:%M:%S} UTC: ORCID is not "
+                 f"answering ({w.pause_reason or 'transient failures'})")
+    if w.failing:
+        text += f"; FAILING since {_ago(w.last_error_at, now)}: {w.last_error}"
+    elif w.last_error_at is not None:
+        text += (f"; ok since {_ago(w.ok_at, now)} (last error "
+                 f"{_ago(w.last_error_at, now)}: {w.last_error})")
+    else:
+        text += "; ok"
+    return text
 
 
 @orcid_cli.command("retry")

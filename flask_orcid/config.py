@@ -45,7 +45,8 @@ DEFAULTS: dict[str, object] = {
     "ORCID_DELIVERY_INTERVAL": 5.0,
     # with "celery": at most one wake-up task per this many seconds per process
     "ORCID_CELERY_WAKE_SECONDS": 0.5,
-    # transient failures are retried this many times (exponential backoff), then parked
+    # transient failures are retried for ever, with exponential backoff up to
+    # ORCID_RETRY_MAX_SECONDS (ORCID_MAX_ATTEMPTS is kept for compatibility, unused)
     "ORCID_MAX_ATTEMPTS": 8,
     "ORCID_RETRY_BASE_SECONDS": 30.0,
     "ORCID_RETRY_MAX_SECONDS": 3600.0,
@@ -55,6 +56,11 @@ DEFAULTS: dict[str, object] = {
     "ORCID_WORKER_MAX_RETRIES": 0,
     # calls to ORCID a delivery pass keeps in flight at once (CLI, --loop, background thread)
     "ORCID_WORKER_CONCURRENCY": 8,
+    # the circuit breaker: this many transient failures in a row pause the whole worker,
+    # first for BASE seconds, doubling while ORCID stays down, at most MAX seconds
+    "ORCID_BREAKER_THRESHOLD": 5,
+    "ORCID_BREAKER_BASE_SECONDS": 5.0,
+    "ORCID_BREAKER_MAX_SECONDS": 300.0,
     # burst tokens the worker leaves unused, so jitter never pushes ORCID past its burst
     "ORCID_WORKER_BURST_MARGIN": 4,
     # delivery events (the audit log) older than this many days are deleted; None keeps all

@@ -245,11 +245,13 @@ def test_transient_errors_back_off_then_succeed(app, emulator, user, researcher)
     assert statuses[:2] == [500, 500]
 
 
-def test_retry_after_is_honoured_and_attempts_end_parked(make_app, emulator, tmp_path,
-                                                         connect):
+def test_retry_after_is_honoured_and_transient_failures_never_give_up(make_app, emulator,
+                                                                      tmp_path, connect):
+    """Issue 11 defect 7: past ORCID_MAX_ATTEMPTS a transient failure still backs off (to
+    ORCID_RETRY_MAX_SECONDS) and keeps going; nobody has to run ``retry --parked``."""
     emulator.limits(rate=10000, burst=10000, latency_ms=0)
     app = make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path),
-                   **{**FAST, "ORCID_MAX_ATTEMPTS": 2})
+                   **{**FAST, "ORCID_MAX_ATTEMPTS": 2, "ORCID_BREAKER_THRESHOLD": 100})
     who = new_researcher(emulator)
     user = connect_user(app, connect, who)
     publish(app, user, "thesis:1", thesis(1))
@@ -264,19 +266,21 @@ def test_retry_after_is_honoured_and_attempts_end_parked(make_app, emulator, tmp
     wait = (failed.next_attempt_at.replace(tzinfo=UTC)
             - datetime.fromtimestamp(before, UTC)).total_seconds()
     assert wait >= 29
-    # an admin retries at once; the second failure reaches ORCID_MAX_ATTEMPTS
-    emulator.fault(method="POST", path=r"/work$", action="status", status=502, count=1)
+    # an admin retries at once; then ORCID keeps failing far past ORCID_MAX_ATTEMPTS
+    emulator.fault(method="POST", path=r"/work$", action="status", status=502, count=6)
+    emulator.fault(method="POST", path=r"/work$", action="drop", count=2)
     runner = app.test_cli_runner()
     runner.invoke(args=["orcid", "retry"])
-    with app.app_context():
-        Item = orcid.models.Item
-        db.session.execute(sa.update(Item).values(attempts=1))
-        db.session.commit()
-    deliver(app)
-    parked = row(app, user, "thesis:1")
-    assert parked.state == "parked" and parked.park_reason == "gave_up"
-    assert "Gave up after 2 attempts" in parked.error_message
-    assert our_items(emulator, who["orcid"]) == []
+    for _ in range(100):
+        deliver(app)
+        current = row(app, user, "thesis:1")
+        assert current.state in ("failed", "synced"), (current.state, current.error_message)
+        if current.state == "synced":
+            break
+        assert current.next_attempt_at <= utcnow() + timedelta(seconds=0.6)  # the cap
+        time.sleep(0.05)
+    assert row(app, user, "thesis:1").state == "synced"
+    assert [w["title"] for w in our_items(emulator, who["orcid"])] == ["Thesis number 1"]
 
 
 def test_publishing_before_connecting_is_delivered_after_connecting(app, emulator, connect,

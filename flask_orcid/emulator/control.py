@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from .authorize import signed_in
 from .i18n import translate
 from .runtime import check_csrf, emulator, state
-from .seed import seed
+from .seed import seed, work_data
 from .state import AFFILIATION_SECTIONS, SECTIONS, Fault, Item
 
 bp = Blueprint("control", __name__)
@@ -243,6 +243,34 @@ def delete_item(orcid: str, section: str, put_code: int) -> Response:
     if not researcher_delete(orcid, section, put_code):
         abort(404, description="no such item")
     return jsonify({"deleted": put_code})
+
+
+@bp.route("/_emulator/records/<orcid>/works", methods=["POST"])
+def researcher_add_work(orcid: str) -> tuple[Response, int]:
+    """Play the researcher typing a work into their own record (source: the researcher)."""
+    st = state()
+    body = request.get_json(silent=True) or {}
+    if not body.get("title"):
+        abort(400, description="title is required")
+    data = work_data(str(body["title"]), "", int(body.get("year") or 2024),
+                     wtype=str(body.get("type") or "dissertation-thesis"))
+    data["external_ids"] = [
+        {"type": x["type"], "value": x["value"], "url": x.get("url"),
+         "relationship": x.get("relationship") or "self"}
+        for x in body.get("external_ids") or []
+    ]
+    with st.lock:
+        r = st.researchers.get(orcid)
+        if r is None:
+            abort(404, description="no such researcher")
+        now = st.now()
+        item = Item(put_code=st.new_put_code(), section="work", data=data,
+                    visibility=r.default_visibility, created=now, modified=now,
+                    source_client_id=None, source_orcid=r.orcid, source_name=r.display_name)
+        r.section("work")[item.put_code] = item
+        st.save()
+    st.record_changed(orcid)
+    return jsonify(item_summary(item)), 201
 
 
 @bp.route("/_emulator/records/<orcid>/revoke", methods=["POST"])

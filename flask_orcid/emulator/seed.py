@@ -102,6 +102,10 @@ def _work(title: str, doi: str, year: int, wtype: str = "journal-article",
     return data
 
 
+#: the data of a work, as the emulator stores it (the control API builds on it too)
+work_data = _work
+
+
 def _affiliation(ror: str, role: str, dept: str | None, start: dict[str, Any],
                  end: dict[str, Any] | None = None) -> dict[str, Any]:
     return {

@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from .clock import utcnow
 from .models import Models
+from .policy import Settings, backoff_delay, error_fields
 from .results import Row
+from .sql import rowcount
 from .states import ACTIVE, FAILED, PENDING
 
-__all__ = ["claim", "due", "release"]
+__all__ = ["claim", "due", "release", "release_with_backoff"]
 
 
 #: The states of a row still to do: the condition of the partial index ``ix_orcid_outbox_todo``.
@@ -105,7 +107,8 @@ def _target(session: Session, models: Models, condition: sa.ColumnElement[bool],
 
 def _COLUMNS(Item: Any) -> tuple[Any, ...]:  # noqa: N802 - a constant, per model class
     return (Item.id, Item.user_key, Item.kind, Item.key, Item.payload, Item.payload_hash,
-            Item.retracted, Item.put_code, Item.written_hash, Item.attempts, Item.orcid)
+            Item.retracted, Item.put_code, Item.written_hash, Item.attempts, Item.orcid,
+            Item.earlier_self_ids)
 
 
 def _leased(session: Session, models: Models, token: str) -> tuple[list[Row], str | None]:
@@ -125,7 +128,8 @@ def _snapshots(rows: Sequence[Any]) -> tuple[list[Row], str | None]:
     return [
         Row(id=r.id, kind=r.kind, key=r.key, payload=r.payload,
             payload_hash=r.payload_hash, retracted=bool(r.retracted),
-            put_code=r.put_code, written_hash=r.written_hash, attempts=r.attempts or 0)
+            put_code=r.put_code, written_hash=r.written_hash, attempts=r.attempts or 0,
+            earlier_self_ids=r.earlier_self_ids)
         for r in rows
     ], rows[0].user_key
 
@@ -139,3 +143,23 @@ def release(session: Session, models: Models, token: str) -> None:
         execution_options={"synchronize_session": False},
     )
     session.commit()
+
+
+def release_with_backoff(session: Session, models: Models, token: str, rows: list[Row],
+                         settings: Settings, exc: BaseException) -> int:
+    """Give back the rows still leased under ``token`` after an error that is not ORCID's
+    (a token that cannot be decrypted, a bug): they become failed and wait a backoff, so one
+    persistent error never spins a pass. Commits; returns how many rows."""
+    Item = models.Item
+    attempts = max((r.attempts for r in rows), default=0) + 1
+    now = utcnow()
+    result = session.execute(
+        sa.update(Item).where(Item.lease_owner == token)
+        .values(lease_owner=None, lease_expires_at=None, state=FAILED,
+                attempts=Item.attempts + 1, updated_at=now,
+                next_attempt_at=now + timedelta(seconds=backoff_delay(attempts, settings)),
+                **error_fields(exc)),
+        execution_options={"synchronize_session": False},
+    )
+    session.commit()
+    return rowcount(result)

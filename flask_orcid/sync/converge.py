@@ -20,13 +20,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..errors import DuplicateError, NotFoundError, ServerError, ValidationError
+from ..errors import DuplicateError, NotFoundError, ORCIDError, ServerError, ValidationError
 from ..protocol.client import ORCIDClient
 from ..protocol.model import Affiliation, Work
 from ..protocol.records import WorkSummary
 from ..protocol.vocabulary import MAX_BULK
 from .claim import release
 from .connections import token_rejected
+from .policy import is_outage
 from .results import PassResult, ResultWriter, Row, RunContext
 from .states import PARK_CONFLICT, PARK_REJECTED
 
@@ -68,7 +69,7 @@ class Convergence(ResultWriter):
                 row.put_code = None
                 row.written_hash = None
         for row in rows:
-            if self.auth_lost:
+            if self.auth_lost or self._paused():
                 break
             if row.retracted:
                 if row.put_code is not None:
@@ -80,6 +81,8 @@ class Convergence(ResultWriter):
                     self.mark_synced(row, row.put_code, "noop", None, 0)
                 else:
                     self.put(row, row.put_code)
+            elif row.earlier_ids() and not self.adopt_earlier(row):
+                continue
             elif row.kind == "work":
                 new_works.append(row)
             else:
@@ -87,6 +90,8 @@ class Convergence(ResultWriter):
         if self.auth_lost:
             self.auth_rejected()
             return
+        if self._paused():
+            new_works = []
         if len(new_works) == 1:
             self.post_one(new_works[0])
         elif new_works:
@@ -100,11 +105,42 @@ class Convergence(ResultWriter):
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> tuple[Any, BaseException | None, int]:
         started = time.monotonic()
+        breaker = self.ctx.breaker
         try:
             value = fn(*args)
-            return value, None, int((time.monotonic() - started) * 1000)
         except Exception as exc:
+            if breaker is not None:
+                if is_outage(exc):
+                    breaker.failure(f"{type(exc).__name__}: {exc}")
+                elif isinstance(exc, ORCIDError):
+                    breaker.success()  # ORCID answered
             return None, exc, int((time.monotonic() - started) * 1000)
+        if breaker is not None:
+            breaker.success()
+        return value, None, int((time.monotonic() - started) * 1000)
+
+    def _paused(self) -> bool:
+        """The circuit breaker opened: leave the rest of the batch for after the pause."""
+        return self.ctx.breaker is not None and self.ctx.breaker.is_open()
+
+    def adopt_earlier(self, row: Row) -> bool:
+        """A row never confirmed whose identifiers changed since a POST may have landed:
+        look for our item under the earlier identifiers too, and update it in place.
+
+        Returns True when nothing was found (post the row as new).
+        """
+        pc, exc = self.find_put_code(row)
+        if exc is not None:
+            self.fail(row, "GET works", exc, 0)
+            return False
+        if pc is None:
+            return True
+        other = self.held.get((row.kind, pc))
+        if other is not None and other != row.key:
+            return True  # another key's item: ORCID's 409 will tell
+        self.held[(row.kind, pc)] = row.key
+        self.put(row, int(pc))
+        return False
 
     def post_one(self, row: Row) -> None:
         item = self._item(row)
@@ -163,7 +199,7 @@ class Convergence(ResultWriter):
             if self.auth_lost:
                 return False
             self.adopt(r, err)
-        return True
+        return not self.auth_lost
 
     def put(self, row: Row, put_code: int) -> None:
         item = self._item(row)
@@ -226,7 +262,7 @@ class Convergence(ResultWriter):
         item = self._item(row, park=False)
         if item is None:
             return None, None
-        wanted = item.self_ids()
+        wanted = item.self_ids() | row.earlier_ids()
         if not wanted:
             return None, None
         if row.kind == "work":
@@ -243,7 +279,8 @@ class Convergence(ResultWriter):
                 return None, exc
             self._listing = {}
             for s in summaries:
-                if s.source_client_id and s.source_client_id != self.client_id:
+                # a summary without a source client id is the researcher's own: not ours
+                if s.put_code is None or not _ours(s, self.client_id):
                     continue
                 for sid in _summary_self_ids(s):
                     self._listing.setdefault(sid, s.put_code)
@@ -260,7 +297,7 @@ class Convergence(ResultWriter):
         if exc is not None:
             return None, exc
         for s in summaries:
-            if s.source_client_id and s.source_client_id != self.client_id:
+            if s.put_code is None or not _ours(s, self.client_id):
                 continue
             full, exc, _ = self._call(self.client.read_affiliation, self.orcid,
                                       self.access_token, section, s.put_code)
@@ -287,6 +324,11 @@ class Convergence(ResultWriter):
     @property
     def client_id(self) -> str:
         return self.ctx.client_id
+
+
+def _ours(summary: Any, client_id: str) -> bool:
+    """Only items whose source is our client id are ours (none: the researcher's own)."""
+    return bool(client_id) and summary.source_client_id == client_id
 
 
 def _summary_self_ids(summary: WorkSummary) -> set[tuple[str, str]]:

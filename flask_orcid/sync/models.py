@@ -12,6 +12,8 @@ rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
   the put-code ORCID gave us, the hash of what we last wrote, a state and the last error.
 - ``orcid_outbox_events``: every attempt (operation, HTTP status, ORCID code; never a token).
 - ``orcid_record_sync``: per record, the webhook registration and pending sync requests.
+- ``orcid_worker_heartbeats``: per delivery worker process, when its last pass ran, its last
+  error and whether it is paused because ORCID is down (``flask orcid status`` shows them).
 - ``orcid_oauth_states``: every OAuth ``state`` issued, by hash, until it is spent: a state is
   consumed once, atomically, whatever the browser's cookie says (see :mod:`.oauth_states`).
 """
@@ -93,6 +95,7 @@ class Models:
     Event: Any
     RecordSync: Any
     OAuthState: Any
+    WorkerHeartbeat: Any
 
     def set_cipher_provider(self, provider: Callable[[], TokenCipher]) -> None:
         """Tell the token-holding models where their cipher comes from."""
@@ -114,7 +117,8 @@ def define_models(db: Any) -> Models:
         return cached
     models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
                     Item=_item_model(db), Event=_event_model(db),
-                    RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db))
+                    RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db),
+                    WorkerHeartbeat=_heartbeat_model(db))
     budget_table(db.Model.metadata)  # the shared rate budget lives beside the outbox
     _MODELS[db] = models
     return models
@@ -195,6 +199,10 @@ def _item_model(db: Any) -> Any:
         put_code = db.Column(sa.BigInteger)
         #: hash of the payload last written successfully (POST or PUT)
         written_hash = db.Column(sa.String(64))
+        #: JSON list of the normalized ``self`` ids ([type, value]) of earlier payloads that
+        #: may have reached ORCID without us learning the put-code (a POST whose answer was
+        #: lost, then the identifier corrected): adoption looks for those too
+        earlier_self_ids = db.Column(sa.Text)
         state = db.Column(sa.String(24), nullable=False, default=PENDING)
         park_reason = db.Column(sa.String(24))
         attempts = db.Column(sa.Integer, nullable=False, default=0)
@@ -276,3 +284,27 @@ def _oauth_state_model(db: Any) -> Any:
         connected_user_key = sa.Column(sa.String(255))
 
     return OAuthState
+
+
+def _heartbeat_model(db: Any) -> Any:
+    class WorkerHeartbeat(db.Model):
+        """One delivery worker process: when it last ran, its last error, its pause."""
+
+        __tablename__ = "orcid_worker_heartbeats"
+
+        #: the worker's name (host:pid:random), as stored on events
+        worker = sa.Column(sa.String(64), primary_key=True)
+        started_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+        #: the last pass began / finished (finished: whether or not it met errors)
+        pass_started_at = sa.Column(sa.DateTime)
+        pass_ended_at = sa.Column(sa.DateTime)
+        #: the last pass that finished without an error
+        ok_at = sa.Column(sa.DateTime)
+        last_error = sa.Column(sa.Text)
+        last_error_at = sa.Column(sa.DateTime)
+        #: set while the circuit breaker keeps the worker from calling ORCID
+        paused_until = sa.Column(sa.DateTime)
+        pause_reason = sa.Column(sa.Text)
+        updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+
+    return WorkerHeartbeat

@@ -23,7 +23,9 @@ from ..errors import ValidationError
 from ..protocol.model import Affiliation, Work
 from ..protocol.vocabulary import AFFILIATION_SECTIONS
 from .clock import utcnow
+from .mixins import item_from_payload
 from .models import Models
+from .results import parse_self_ids
 from .sql import rowcount
 from .states import (
     ACTIVE,
@@ -146,6 +148,15 @@ def publish(session: Session, models: Models, user_key: str, key: str,
         return row
     if row.payload_hash == digest and not row.retracted:
         return row  # unchanged: a no-op
+    if (row.put_code is None and row.last_attempt_at is not None
+            and not (row.retracted and row.state == SYNCED)):  # (a confirmed DELETE: gone)
+        _remember_self_ids(row)
+    if row.retracted and row.state != SYNCED and row.put_code is not None:
+        # a DELETE not yet confirmed (maybe sent, its answer lost): the put-code may name an
+        # item that is gone. Post again: ORCID's 409 leads back to the item if it is there.
+        row.earlier_self_ids = _merge_ids(row.earlier_self_ids, _self_ids(row))
+        row.put_code = None
+        row.written_hash = None
     row.payload = text
     row.payload_hash = digest
     row.retracted = False
@@ -154,9 +165,13 @@ def publish(session: Session, models: Models, user_key: str, key: str,
         # (only ``resend`` does that).
         return row
     if row.put_code is not None and row.written_hash == digest:
-        row.state = SYNCED  # back to what is already on the record
+        # back to what is already on the record; decided by the UPDATE itself, as a worker
+        # may be writing another version right now (then it stays pending)
+        Item = type(row)
+        row.state = sa.case((sa.and_(Item.put_code.is_not(None), Item.written_hash == digest,
+                                     Item.lease_owner.is_(None)), SYNCED), else_=PENDING)
     else:
-        row.state = PENDING
+        row.state = _forced(PENDING)
     _clear_error(row)
     return row
 
@@ -181,11 +196,43 @@ def _retract_row(row: Any) -> None:
         _clear_error(row)
         return
     if row.put_code is None and row.last_attempt_at is None:
-        # never claimed by a worker (claiming stamps last_attempt_at): nothing to undo
-        row.state = SYNCED
+        # never claimed by a worker (claiming stamps last_attempt_at): nothing to undo. The
+        # UPDATE decides, as a worker may claim the row between our read and our write.
+        Item = type(row)
+        row.state = sa.case((sa.and_(Item.put_code.is_(None), Item.last_attempt_at.is_(None),
+                                     Item.lease_owner.is_(None)), SYNCED), else_=PENDING)
     else:
-        row.state = PENDING
+        row.state = _forced(PENDING)
     _clear_error(row)
+
+
+def _forced(state: str) -> Any:
+    """``state`` as a SQL value, so the UPDATE always writes it.
+
+    The ORM leaves out a column set to the value it loaded; but a worker may have written the
+    row since (``synced`` for the version it just sent), and the host's change must win.
+    """
+    return sa.literal(state, sa.String)
+
+
+def _self_ids(row: Any) -> set[tuple[str, str]]:
+    """Normalized ``self`` ids of the row's current payload (none if it cannot be read)."""
+    try:
+        return item_from_payload(row.kind, json.loads(row.payload)).self_ids()
+    except (ValueError, TypeError, KeyError, ValidationError):
+        return set()
+
+
+def _merge_ids(stored: str | None, ids: set[tuple[str, str]]) -> str | None:
+    merged = parse_self_ids(stored) | ids
+    return json.dumps(sorted([t, v] for t, v in merged)) if merged else None
+
+
+def _remember_self_ids(row: Any) -> None:
+    """A worker already tried this row and no put-code came back: a POST of the current
+    payload may have landed. Keep its ``self`` ids, so the worker can find that copy even
+    after the host corrects the identifiers (instead of posting a second one)."""
+    row.earlier_self_ids = _merge_ids(row.earlier_self_ids, _self_ids(row))
 
 
 def _clear_error(row: Any) -> None:

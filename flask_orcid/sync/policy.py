@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import APIError, ORCIDError, RateLimitedError, ServerError, TransportError, XMLError
 from ..protocol.vocabulary import MAX_BULK
 
-__all__ = ["Settings", "backoff_delay", "error_fields", "is_transient"]
+__all__ = ["Settings", "backoff_delay", "error_fields", "is_outage", "is_transient"]
 
 
 @dataclass
@@ -22,6 +22,10 @@ class Settings:
     retry_base: float = 30.0
     retry_max: float = 3600.0
     batch_size: int = MAX_BULK
+    #: transient failures in a row that pause the whole worker (the circuit breaker)
+    breaker_threshold: int = 5
+    breaker_base: float = 5.0
+    breaker_max: float = 300.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -31,6 +35,9 @@ class Settings:
             retry_base=float(config.get("ORCID_RETRY_BASE_SECONDS", 30)),
             retry_max=float(config.get("ORCID_RETRY_MAX_SECONDS", 3600)),
             batch_size=min(MAX_BULK, int(config.get("ORCID_WORKER_BATCH", MAX_BULK))),
+            breaker_threshold=int(config.get("ORCID_BREAKER_THRESHOLD", 5)),
+            breaker_base=float(config.get("ORCID_BREAKER_BASE_SECONDS", 5)),
+            breaker_max=float(config.get("ORCID_BREAKER_MAX_SECONDS", 300)),
         )
 
 
@@ -62,3 +69,10 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, APIError) and exc.status is not None and exc.status >= 500:
         return True
     return not isinstance(exc, ORCIDError)  # unexpected: retry rather than lose the row
+
+
+def is_outage(exc: BaseException) -> bool:
+    """ORCID itself is down, overloaded or unreachable (what the circuit breaker counts)."""
+    if isinstance(exc, (ServerError, RateLimitedError, TransportError)):
+        return True
+    return isinstance(exc, APIError) and exc.status is not None and exc.status >= 500

@@ -30,7 +30,8 @@ from ..protocol.client import ORCIDClient
 from .clock import utcnow
 from .connections import moved_message, record_moved, token_rejected
 from .models import Models
-from .results import REMOVED_MESSAGE
+from .policy import is_outage
+from .results import REMOVED_MESSAGE, parse_self_ids
 from .sql import rowcount
 from .states import ACTIVE, FAILED, PARKED, PENDING, REMOVED, SYNCED
 
@@ -46,6 +47,8 @@ class SyncSummary:
     adopted: int = 0
     gone_after_retraction: int = 0
     error: str | None = None
+    #: the read failed for a transient reason: a webhook's request stays for the next pass
+    retry: bool = False
     #: (key, kind, put-code) of each item the researcher removed
     removed_items: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -71,9 +74,11 @@ def _read_ours(client: ORCIDClient, orcid: str, token: str, kinds: list[str],
             summaries = list(client.read_works(orcid, token))
         else:
             summaries = list(client.read_affiliations(orcid, token, kind))
+        # a summary without a source client id is the researcher's own, never ours; one
+        # without a put-code cannot be addressed at all
         mine = [s for s in summaries
-                if not s.source_client_id or not client_id or s.source_client_id == client_id]
-        ours[kind] = {int(s.put_code) for s in mine if s.put_code is not None}
+                if s.put_code is not None and client_id and s.source_client_id == client_id]
+        ours[kind] = {int(s.put_code) for s in mine}
         ids: dict[tuple[str, str], int] = {}
         for s in mine:
             sid_fn = getattr(s, "self_ids", None)
@@ -113,6 +118,7 @@ def reconcile(session: Session, models: Models, client: ORCIDClient, account: An
         return summary
     except ORCIDError as exc:
         summary.error = f"ORCID could not be read ({type(exc).__name__})"
+        summary.retry = is_outage(exc)
         return summary
     _apply(session, models, account, rows, ours, self_ids, started, summary)
     session.commit()
@@ -197,7 +203,7 @@ def _adopt(j: _Judging, row: Any, self_ids: dict[tuple[str, str], int]) -> None:
     """A row a worker tried without learning its put-code: adopt our item with its ids."""
     Item = j.models.Item
     try:
-        wanted = row.item().self_ids()
+        wanted = row.item().self_ids() | parse_self_ids(row.earlier_self_ids)
     except Exception:
         return
     match = next((self_ids[s] for s in wanted if s in self_ids), None)
@@ -291,6 +297,8 @@ def process_sync_requests(app: Any, db: Any, models: Models, client: ORCIDClient
                 summary = reconcile(session, models, client, account,
                                     client_id=app.config.get("ORCID_CLIENT_ID"), sender=app)
                 log.info("webhook sync: %s", summary.line())
+                if summary.retry:  # ORCID could not be read: keep the request
+                    continue
             _touch(session, models, orcid, requested_before=requested)
             done += 1
     return done

@@ -31,6 +31,7 @@ from ..errors import (
     ValidationError,
 )
 from ..protocol.model import Affiliation, Work
+from .breaker import CircuitBreaker
 from .clock import utcnow
 from .connections import AUTH_MESSAGE, SCOPE_MESSAGE, moved_message, record_moved
 from .mixins import item_from_payload
@@ -40,7 +41,6 @@ from .sql import rowcount
 from .states import (
     FAILED,
     PARK_DEACTIVATED,
-    PARK_GAVE_UP,
     PARK_LOCKED,
     PARK_REJECTED,
     PARK_SCOPE,
@@ -50,7 +50,7 @@ from .states import (
     SYNCED,
 )
 
-__all__ = ["PassResult", "ResultWriter", "Row", "RunContext"]
+__all__ = ["PassResult", "ResultWriter", "Row", "RunContext", "parse_self_ids"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ class RunContext:
     sender: Any
     #: send item_* signals
     signals: bool = True
+    #: the worker's circuit breaker (None: no breaker)
+    breaker: CircuitBreaker | None = None
 
 
 @dataclass
@@ -106,9 +108,23 @@ class Row:
     put_code: int | None
     written_hash: str | None
     attempts: int
+    #: JSON list of the ``self`` ids of earlier payloads a lost POST may have written
+    earlier_self_ids: str | None = None
 
     def item(self) -> Work | Affiliation:
         return item_from_payload(self.kind, json.loads(self.payload))
+
+    def earlier_ids(self) -> set[tuple[str, str]]:
+        """The normalized ``self`` ids of earlier payloads (see the column's comment)."""
+        return parse_self_ids(self.earlier_self_ids)
+
+
+def parse_self_ids(text: str | None) -> set[tuple[str, str]]:
+    """The ``earlier_self_ids`` column as a set (unreadable text counts as none)."""
+    try:
+        return {(str(t), str(v)) for t, v in json.loads(text or "[]")}
+    except (ValueError, TypeError):
+        return set()
 
 
 class ResultWriter:
@@ -164,6 +180,7 @@ class ResultWriter:
             self.event(row, operation, None, ms, SYNCED, status=status, put_code=put_code)
         ok = self._update(row, {
             "put_code": put_code, "orcid": self.orcid, "written_hash": sent,
+            "earlier_self_ids": None,
             # the host may have published a newer version or retracted meanwhile
             "state": sa.case(
                 (sa.and_(Item.payload_hash == sent, Item.retracted.is_(False)), SYNCED),
@@ -183,6 +200,17 @@ class ResultWriter:
         table = self.models.Item.__table__
         c = table.c
         now = utcnow()
+        # only the rows this claim still holds (a lapsed lease belongs to another worker now)
+        held = set(self.session.scalars(
+            sa.select(c.id).where(c.id.in_([r.id for r, _ in created]),
+                                  c.lease_owner == self.token).with_for_update()))
+        for r, _ in created:
+            self.written.add(r.id)
+            if r.id not in held:
+                log.warning("lost the lease on outbox row %s before writing its result", r.id)
+        created = [(r, pc) for r, pc in created if r.id in held]
+        if not created:
+            return
         stmt = (
             table.update()
             .where(c.id == sa.bindparam("b_id"), c.lease_owner == self.token)
@@ -193,6 +221,7 @@ class ResultWriter:
                                        c.retracted.is_(False)), SYNCED), else_=PENDING),
                 attempts=0, next_attempt_at=None, park_reason=None, error_status=None,
                 error_code=None, error_message=None, synced_at=now, updated_at=now,
+                earlier_self_ids=None,
                 lease_owner=None, lease_expires_at=None,
             )
         )
@@ -208,7 +237,6 @@ class ResultWriter:
             for r, pc in created
         ])
         for r, pc in created:
-            self.written.add(r.id)
             self.held[(r.kind, pc)] = r.key
             self.result.synced += 1
             self._signal(signals.item_synced, r, put_code=pc)
@@ -217,7 +245,7 @@ class ResultWriter:
         Item = self.models.Item
         self.event(row, operation, None, ms, "deleted", status=status, put_code=row.put_code)
         ok = self._update(row, {
-            "put_code": None, "written_hash": None,
+            "put_code": None, "written_hash": None, "earlier_self_ids": None,
             "state": sa.case((Item.retracted.is_(True), SYNCED), else_=PENDING),
             "attempts": 0, "next_attempt_at": None, "park_reason": None,
             "error_status": None, "error_code": None, "error_message": None,
@@ -276,10 +304,8 @@ class ResultWriter:
             return
         if not isinstance(exc, ORCIDError):
             log.error("unexpected error delivering outbox row %s: %r", row.id, exc)
-        if row.attempts + 1 >= self.ctx.settings.max_attempts:
-            self._give_up(row, operation, exc, ms, commit)
-        else:
-            self._retry_later(row, operation, exc, ms, commit)
+        # transient: never given up (issue 11): the backoff stops growing at retry_max
+        self._retry_later(row, operation, exc, ms, commit)
 
     def _record_unavailable(self, row: Row, operation: str, exc: BaseException, ms: int,
                             commit: bool) -> bool:
@@ -300,21 +326,6 @@ class ResultWriter:
         else:
             return False
         return True
-
-    def _give_up(self, row: Row, operation: str, exc: BaseException, ms: int,
-                 commit: bool) -> None:
-        """A transient failure, but the last attempt allowed: park the row for good."""
-        attempts = row.attempts + 1
-        fields = error_fields(exc)
-        fields["error_message"] = (
-            f"Gave up after {attempts} attempts; last error: {fields['error_message']}")
-        self.event(row, operation, exc, ms, PARKED, message=fields["error_message"])
-        ok = self._update(row, {"state": PARKED, "park_reason": PARK_GAVE_UP,
-                                "attempts": attempts, "next_attempt_at": None, **fields},
-                          commit=commit)
-        if ok:
-            self.result.parked += 1
-            self._signal(signals.item_failed, row, error=exc, parked=True)
 
     def _retry_later(self, row: Row, operation: str, exc: BaseException, ms: int,
                      commit: bool) -> None:

@@ -2,7 +2,9 @@
 
 The outbox owns retries: the worker's client does not retry internally (by default), and a
 transient failure schedules the row again with exponential backoff and jitter, honouring
-``Retry-After``, until ``ORCID_MAX_ATTEMPTS``, after which the row is parked. A pass also
+``Retry-After``, up to ``ORCID_RETRY_MAX_SECONDS``; it never parks the row. While ORCID is
+down the circuit breaker (:mod:`.breaker`) pauses the whole worker. Every pass records a
+heartbeat (:mod:`.heartbeat`) for ``flask orcid status``. A pass also
 reconciles the records whose webhook fired, removes webhooks of disconnected records and (with
 ``ORCID_WEBHOOK_AUTO_REGISTER``) registers webhooks for new connections.
 
@@ -30,11 +32,13 @@ from ..errors import ORCIDError
 from ..protocol.client import ORCIDClient
 from ..protocol.ratelimit import Limiter
 from . import outbox, webhooks
+from .breaker import CircuitBreaker
 from .budget import budget_from_config
-from .claim import claim, release
+from .claim import claim, release, release_with_backoff
 from .clients import client_from_config
 from .connections import park_lost_connections
 from .converge import Convergence
+from .heartbeat import Heartbeat
 from .models import Models
 from .policy import Settings
 from .reconcile import process_sync_requests
@@ -92,9 +96,11 @@ class Deliverer:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.progress = progress
         self.webhook_url = webhook_url
+        self.heartbeat = Heartbeat(lambda: self.db.engine, models, self.owner)
+        self.breaker = breaker_for(self.settings, self.heartbeat)
         self.ctx = RunContext(models=models, settings=self.settings, owner=self.owner,
                               client_id=str(config.get("ORCID_CLIENT_ID") or ""),
-                              sender=host, signals=signals)
+                              sender=host, signals=signals, breaker=self.breaker)
         self._claims = itertools.count(1)
         self._webhooks_paused_until = 0.0
         self._lock = threading.Lock()
@@ -106,15 +112,10 @@ class Deliverer:
         """One pass: housekeeping, pending sync requests, then every due row until none is left."""
         total = PassResult()
         with self.app.app_context():
+            self.heartbeat.pass_started()
             self._housekeeping()
-            client = self.client_factory(self.rate_limiter)
-            try:
-                total.records_synced = process_sync_requests(
-                    self.app, self.db, self.models, client)
-                webhooks.process_unregistrations(self.db, self.models, client)
-                self._register_new_webhooks(client)
-            finally:
-                total.requests += client.request_count
+            if not self.breaker.is_open():
+                self._records(total)
         threads = [threading.Thread(target=self._work, args=(total,), daemon=True,
                                     name=f"orcid-deliver-{i}")
                    for i in range(self.concurrency)]
@@ -128,7 +129,31 @@ class Deliverer:
                 last = time.monotonic()
                 with self._lock:
                     self.progress(total)
+        with self.app.app_context():
+            self.heartbeat.pass_ended(total.errors)
         return total
+
+    def _records(self, total: PassResult) -> None:
+        """Webhook sync requests, webhook removals and registrations."""
+        client = self.client_factory(self.rate_limiter)
+        try:
+            total.records_synced = process_sync_requests(
+                self.app, self.db, self.models, client)
+            webhooks.process_unregistrations(self.db, self.models, client)
+            self._register_new_webhooks(client)
+        finally:
+            total.requests += client.request_count
+
+    def run_guarded(self) -> PassResult | None:
+        """``run_once`` that never raises: a pass that dies (the database went away, say) is
+        logged and recorded in the heartbeat; the next pass tries again. None then."""
+        try:
+            return self.run_once()
+        except Exception as exc:
+            log.exception("ORCID delivery pass failed")
+            with self.app.app_context():
+                self.heartbeat.failed(f"{type(exc).__name__}: {exc}")
+            return None
 
     def _housekeeping(self) -> None:
         """Resume rows of renewed connections, park those of lost ones, prune old events."""
@@ -165,10 +190,7 @@ class Deliverer:
         """Passes every ``interval`` seconds (sooner when ``wake`` is set) until ``stop``."""
         stop = stop or self._stop
         while not stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # keep the loop alive; the next pass retries
-                log.exception("ORCID delivery pass failed")
+            self.run_guarded()  # keeps the loop alive; the next pass retries
             if wake is not None:
                 wake.wait(interval)
                 wake.clear()
@@ -198,6 +220,8 @@ class Deliverer:
         """Claim one researcher's batch and converge it. Returns what it did, and False when
         nothing is left (or the database cannot be reached: this pass ends, the next one
         tries again)."""
+        if self.breaker.is_open():  # ORCID is down: this pass ends, the rows wait
+            return PassResult(), False
         token = f"{self.owner}#{next(self._claims)}"
         try:
             rows, user_key = self.claim(session, token)
@@ -210,12 +234,13 @@ class Deliverer:
         result = PassResult(claimed=len(rows))
         try:
             self.converge(session, client, token, user_key, rows, result)
-        except Exception as exc:  # never lose the rows: give them back
+        except Exception as exc:  # never lose the rows: give them back, after a backoff
             session.rollback()
             log.exception("delivery of %d rows for one record failed", len(rows))
             result.errors.append(repr(exc))
             try:
-                release(session, self.models, token)
+                result.failed += release_with_backoff(session, self.models, token, rows,
+                                                      self.settings, exc)
             except Exception:  # the lease lapses by itself
                 session.rollback()
                 log.exception("could not release outbox rows")
@@ -235,6 +260,12 @@ class Deliverer:
             release(session, self.models, token)
             return
         Convergence(self.ctx, session, client, token, account, result).execute(rows)
+
+
+def breaker_for(settings: Settings, heartbeat: Heartbeat) -> CircuitBreaker:
+    """The worker's circuit breaker; its openings and closings go to the heartbeat."""
+    return CircuitBreaker(settings.breaker_threshold, settings.breaker_base,
+                          settings.breaker_max, on_change=heartbeat.paused)
 
 
 # -- the in-process background deliverer ------------------------------------------------------
@@ -270,7 +301,7 @@ class BackgroundDelivery:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.deliverer.run_once()
+                self.deliverer.run_guarded()
                 if self.after_pass is not None:
                     self.after_pass()
             except Exception:
