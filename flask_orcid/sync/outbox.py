@@ -117,8 +117,9 @@ def publish(session: Session, models: Models, user_key: str, key: str,
     Validates at once (``ValidationError`` naming the field) and only adds or changes rows in
     ``session``'s transaction: the caller commits. Publishing an unchanged item changes nothing.
     Returns the row (None for a new key). Two transactions publishing the same new key at the
-    same moment: the second fails on the unique (user_key, kind, key) constraint, as the host
-    would want for a double submission.
+    same moment: on PostgreSQL the second fails on the unique (user_key, kind, key) constraint,
+    as the host would want for a double submission; SQLite, which lets one writer in at a
+    time, runs the second after the first commits, as a later publish of that key.
 
     A new key (the deposit, the common case) costs one light statement on the session's
     connection, an insert guarded by an indexed probe, with no ORM unit of work: publishing must
