@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
 
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from flask_orcid.sync import outbox
 from tests.outbox_support import (
     FAST,
     NO_POSTGRES,
@@ -116,6 +118,41 @@ def test_skip_locked_claims_are_disjoint_across_threads(app, emulator, connect):
         t.join(30)
     ids = [i for batch in claimed for i in batch]
     assert len(ids) == 60 and len(set(ids)) == 60
+
+
+def test_a_double_submission_of_a_new_key_fails_on_the_unique_constraint(app):
+    """Two transactions publish the same new key at once: the second waits for the first and
+    then fails, as two plain inserts would; one row stays."""
+    with app.app_context():
+        models, engine = orcid.models, db.engine
+        first = Session(engine)
+        outbox.publish(first, models, "double", "thesis:1", thesis(1))
+        errors: list[BaseException] = []
+
+        def second() -> None:
+            with Session(engine) as session:
+                try:
+                    outbox.publish(session, models, "double", "thesis:1", thesis(1, "Other"))
+                    session.commit()
+                except sa.exc.IntegrityError as exc:
+                    errors.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        with engine.connect() as probe:
+            deadline = time.monotonic() + 10
+            while not probe.execute(sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one():
+                assert time.monotonic() < deadline, "the second publish never waited"
+                time.sleep(0.01)
+        first.commit()
+        first.close()
+        thread.join(10)
+        assert len(errors) == 1
+        with Session(engine) as session:
+            titles = [json.loads(r.payload)["title"] for r in session.execute(
+                sa.select(models.Item).where(models.Item.user_key == "double")).scalars()]
+        assert titles == ["Thesis number 1"]
 
 
 def _worker(config: dict, owner: str) -> subprocess.Popen:

@@ -17,6 +17,7 @@ from .values import (
     Organization,
     _check_keys,
     _date_from,
+    _field_values,
     _str_date,
 )
 from .vocabulary import AFFILIATION_SECTIONS
@@ -62,7 +63,7 @@ class WorkFields(_ItemFields):
         return "work"
 
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = _field_values(self)
         data["publication_date"] = _str_date(self.publication_date)
         data["external_ids"] = [x.to_dict() for x in self.external_ids]
         data["contributors"] = [c.to_dict() for c in self.contributors]
@@ -105,7 +106,7 @@ class AffiliationFields(_ItemFields):
         return self.section
 
     def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = _field_values(self)
         data["organization"] = self.organization.to_dict() if self.organization else None
         data["start_date"] = _str_date(self.start_date)
         data["end_date"] = _str_date(self.end_date)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .identifiers import external_id_key
@@ -94,6 +94,22 @@ def _date_from(value: Any, name: str) -> FuzzyDate | None:
     raise ValueError(f"{name}: expected a date string like '2024-06', got {value!r}.")
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def _field_values(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, shallow: what ``asdict`` gives for fields that hold
+    text, numbers or None, without its deep copy (publishing converts an item on every deposit)."""
+    return {name: getattr(obj, name) for name in _field_names(type(obj))}
+
+
 def _str_date(value: FuzzyDate | None) -> str | None:
     return None if value is None else str(value)
 
@@ -124,7 +140,7 @@ class ExternalId:
         return external_id_key(self.type, self.value)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _field_values(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExternalId:
@@ -147,7 +163,7 @@ class Contributor:
     role: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _field_values(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Contributor:
@@ -170,7 +186,7 @@ class Organization:
     disambiguation_source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _field_values(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Organization:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -88,17 +89,61 @@ def _check(user_key: str, key: str) -> None:
 
 # -- the publishing API ----------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=8)
-def _new_key_statements(table: sa.Table) -> tuple[sa.Select[Any], sa.Insert]:
-    """The lookup and the insert of :func:`publish`'s new key, built once per table (building
-    a statement costs more than running it). Every kind is named in the lookup, so it is one
-    probe per kind of the unique (user_key, kind, key) index."""
-    lookup = sa.select(table.c.id).where(
-        table.c.user_key == sa.bindparam("user_key"),
-        table.c.kind.in_(("work", *AFFILIATION_SECTIONS)),
-        table.c.key == sa.bindparam("key"),
-    ).limit(1)
-    return lookup, sa.insert(table)
+_NEW_ROW = ("user_key", "kind", "key", "payload", "payload_hash", "retracted", "state",
+            "attempts", "created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class _NewKeyInsert:
+    """:func:`publish`'s new key as one statement, compiled once per table and dialect: insert
+    the row unless the key is there under any kind. Every kind is named in the probe, so it is
+    one probe per kind of the unique (user_key, kind, key) index. A concurrent transaction's
+    uncommitted row is not seen by the probe, so the insert then fails on that unique index,
+    as two plain inserts would.
+
+    The deposit request runs it, so it goes to the driver as compiled SQL with the column
+    types' bind processors applied here: SQLAlchemy's per-call work for a compiled statement
+    (looking it up, building its parameters) costs more than the insert. Connection events,
+    logging and error translation stay as for any statement; a connection with a
+    ``schema_translate_map`` gets the statement itself.
+    """
+
+    stmt: sa.Insert
+    sql: str
+    #: parameter names in the driver's order (a positional paramstyle), or None (named)
+    order: tuple[str, ...] | None
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+    @classmethod
+    @functools.lru_cache(maxsize=8)
+    def of(cls, table: sa.Table, dialect: sa.Dialect) -> _NewKeyInsert:
+        taken = sa.select(table.c.id).where(
+            table.c.user_key == sa.bindparam("user_key"),
+            # the kinds as literals (a fixed vocabulary): the SQL is complete when compiled
+            table.c.kind.in_([sa.literal_column(f"'{k}'")
+                              for k in ("work", *AFFILIATION_SECTIONS)]),
+            table.c.key == sa.bindparam("key"),
+        )
+        values = sa.select(*(sa.bindparam(name, type_=table.c[name].type) for name in _NEW_ROW))
+        stmt = sa.insert(table).from_select(_NEW_ROW, values.where(~sa.exists(taken)))
+        compiled = stmt.compile(dialect=dialect)
+        processors = []
+        for name in _NEW_ROW:
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((name, process))
+        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup \
+            else None
+        return cls(stmt, str(compiled), order, tuple(processors))
+
+    def run(self, conn: sa.Connection, values: dict[str, Any]) -> int:
+        """Run it with ``values`` (one per :data:`_NEW_ROW`); how many rows it inserted."""
+        if conn.get_execution_options().get("schema_translate_map"):
+            return rowcount(conn.execute(self.stmt, values))  # the SQL depends on the map
+        for name, process in self.processors:
+            values[name] = process(values[name])
+        params: Any = values if self.order is None else tuple(values[n] for n in self.order)
+        return rowcount(conn.exec_driver_sql(self.sql, params))
 
 
 def publish(session: Session, models: Models, user_key: str, key: str,
@@ -108,11 +153,12 @@ def publish(session: Session, models: Models, user_key: str, key: str,
     Validates at once (``ValidationError`` naming the field) and only adds or changes rows in
     ``session``'s transaction: the caller commits. Publishing an unchanged item changes nothing.
     Returns the row (None for a new key). Two transactions publishing the same new key at the
-    same moment: the second fails on the unique (user_key, kind, key) constraint, as the host
-    would want for a double submission.
+    same moment: on PostgreSQL the second fails on the unique (user_key, kind, key) constraint,
+    as the host would want for a double submission; SQLite, which lets one writer in at a
+    time, runs the second after the first commits, as a later publish of that key.
 
-    A new key (the deposit, the common case) costs two light statements on the session's
-    connection, one indexed lookup and one insert, with no ORM unit of work: publishing must
+    A new key (the deposit, the common case) costs one light statement on the session's
+    connection, an insert guarded by an indexed probe, with no ORM unit of work: publishing must
     not make the host's deposit request noticeably slower.
     """
     _check(user_key, key)
@@ -124,12 +170,12 @@ def publish(session: Session, models: Models, user_key: str, key: str,
     item.validate()
     text, digest = payload_of(item)
     Item = models.Item
-    lookup, insert = _new_key_statements(Item.__table__)
     conn = session.connection(bind_arguments={"mapper": Item})
-    if conn.execute(lookup, {"user_key": user_key, "key": key}).first() is None:
-        conn.execute(insert, {"user_key": user_key, "kind": kind, "key": key, "payload": text,
-                              "payload_hash": digest, "retracted": False, "state": PENDING,
-                              "attempts": 0})
+    now = utcnow()
+    if _NewKeyInsert.of(Item.__table__, conn.dialect).run(conn, {
+            "user_key": user_key, "kind": kind, "key": key, "payload": text,
+            "payload_hash": digest, "retracted": False, "state": PENDING, "attempts": 0,
+            "created_at": now, "updated_at": now}):
         return None
     rows = session.execute(
         sa.select(Item).where(Item.user_key == user_key, Item.key == key)
