@@ -156,7 +156,7 @@ def connector(handle: EmulatorHandle) -> Any:
         response = client.get("/orcid/connect")
         location = response.headers["Location"]
         with requests.Session() as http:
-            url = handle.authorize(http, location, researcher["email"], researcher["password"])
+            url = handle.consent(http, location, researcher["email"], researcher["password"])
         parts = urlsplit(url)
         return client.get(f"{parts.path}?{parts.query}")
 
