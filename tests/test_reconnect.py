@@ -121,3 +121,19 @@ def test_only_our_own_summaries_are_candidates_for_adoption():
                                       "APP-OURS")
     assert ours == {"education": {7}}
     assert [keys["education"][k] for k in item_keys(wanted) if k in keys["education"]] == [[7]]
+
+
+def test_nothing_is_posted_while_the_reconnected_record_cannot_be_read(
+        app, emulator, connect, user, researcher):
+    publish(app, user, "degree:1", _degree(1))
+    deliver(app)
+    first = our_items(emulator, researcher["orcid"], "educations")[0]["put_code"]
+    _disconnect_and_reconnect(app, connect, user, researcher)
+    publish(app, user, "degree:1", _degree(1))
+    emulator.fault(method="GET", path=r"/educations$", action="status", status=503, count=1)
+    assert deliver(app).claimed == 0  # the read failed: the row waits for it, unsent
+    assert row(app, user, "degree:1").state == "pending"
+    deliver(app)
+    assert [e["put_code"] for e in our_items(emulator, researcher["orcid"], "educations")] == [
+        first]
+    assert row(app, user, "degree:1").put_code == first

@@ -257,7 +257,9 @@ def sync_records(app: Any, db: Any, models: Models, client: ORCIDClient, *,
         for n, account in enumerate(accounts, 1):
             results.append(reconcile(session, models, client, account,
                                      client_id=app.config.get("ORCID_CLIENT_ID"), sender=app))
-            _touch(session, models, account.orcid, requested_before=None)
+            if results[-1].checked or results[-1].error:
+                # (a new connection without rows keeps its request for its first rows)
+                _touch(session, models, account.orcid, requested_before=None)
             if progress:
                 progress(n, len(accounts), results[-1])
     return results
