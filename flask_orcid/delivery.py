@@ -90,7 +90,8 @@ def wake(app: Flask | None = None) -> None:
 
 def on_connected(app: Flask, account: Any = None, user_key: str | None = None,
                  **extra: Any) -> None:
-    """``orcid_connected`` receiver: a (re)connection resumes the rows parked for it."""
+    """``orcid_connected`` receiver: a (re)connection resumes the rows parked for it (the
+    connection's sync request, stored with it, makes the pass read the record first)."""
     state = app.extensions.get("orcid")
     if state is None or not user_key:
         return

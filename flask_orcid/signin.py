@@ -24,6 +24,7 @@ from .protocol.identifiers import parse_orcid_id
 from .protocol.oidc import IDTokenError, fetch_jwks, verify_id_token
 from .signals import orcid_connected
 from .state import current_flask_app, get_state
+from .sync.reconcile import request_sync
 
 __all__ = ["complete_signin", "exchange_and_verify"]
 
@@ -220,6 +221,10 @@ def complete_signin(token: dict[str, Any], orcid_id: str, user: Any, next_url: s
     try:
         db.session.add(account)
         pending = ext.queue_revocations(old_tokens, orcid_id)
+        # the worker reads the record once before it posts anything for this connection
+        # (our items already there are adopted, not posted twice); in the same transaction,
+        # so no pass can claim the rows the host's handler just queued before the request
+        request_sync(db.session, ext._models(), orcid_id)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

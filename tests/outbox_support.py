@@ -11,6 +11,8 @@ import requests
 import sqlalchemy as sa
 
 from flask_orcid import Affiliation, ExternalId, FuzzyDate, Organization, Work
+from flask_orcid.sync.clients import client_from_config
+from flask_orcid.sync.reconcile import process_sync_requests
 from tests.plugins.app import User, db, orcid
 
 _serial = itertools.count(1)
@@ -118,6 +120,14 @@ def retract(app: Any, user_key: str, key: str) -> None:
     with app.app_context():
         orcid.retract(user_key, key)
         db.session.commit()
+
+
+def read_connected_records(app: Any) -> int:
+    """What a pass does before claiming: read each newly connected record (and adopt our
+    items on it). Tests that claim rows themselves call this first."""
+    with app.app_context():
+        client = client_from_config(app.config, worker=True)
+        return process_sync_requests(app, db, orcid.models, client)
 
 
 def deliver(app: Any, **kwargs: Any):

@@ -32,6 +32,7 @@ from tests.outbox_support import (
     new_researcher,
     our_items,
     publish,
+    read_connected_records,
     retract,
     row,
     rows,
@@ -213,7 +214,10 @@ def test_an_outage_pauses_the_worker_and_status_says_so(make_app, emulator, conn
     emulator.limits(rate=10000, burst=10000, latency_ms=0)
     app = make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path),
                    **{**FAST, "ORCID_BREAKER_THRESHOLD": 3, "ORCID_BREAKER_BASE_SECONDS": 2.0,
-                      "ORCID_BREAKER_MAX_SECONDS": 4.0})
+                      "ORCID_BREAKER_MAX_SECONDS": 4.0,
+                      # one call in flight at a time: with eight, calls already sent when the
+                      # third failure opens the breaker would make the count below a race
+                      "ORCID_WORKER_CONCURRENCY": 1})
     users = []
     for n in range(8):
         who = new_researcher(emulator)
@@ -279,6 +283,7 @@ def test_a_bulk_slot_answering_401_stops_the_next_chunk(app, emulator, user):
             return [BulkResult(index=i, error=InvalidTokenError("refused", status=401))
                     for i in range(len(works))]
 
+    read_connected_records(app)
     with app.app_context(), Session(db.engine, expire_on_commit=False) as session:
         claimed, _ = claim(session, orcid.models, "t#1", limit=150, lease_seconds=60)
         assert len(claimed) == 150
@@ -291,6 +296,7 @@ def test_bulk_results_are_not_written_for_rows_whose_lease_was_lost(app, emulato
     for n in range(3):
         publish(app, user, f"thesis:{n}", thesis(n))
     Item = orcid.models.Item
+    read_connected_records(app)
     with app.app_context():
         client = client_from_config(app.config, worker=True)
         real = client.add_works

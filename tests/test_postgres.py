@@ -30,6 +30,7 @@ from tests.outbox_support import (
     new_researcher,
     our_items,
     publish,
+    read_connected_records,
     retract,
     row,
     rows,
@@ -96,6 +97,7 @@ def test_skip_locked_claims_are_disjoint_across_threads(app, emulator, connect):
         keys.append(connect_user(app, connect, who))
     for n in range(60):
         publish(app, keys[n % 3], f"thesis:{n}", thesis(n))
+    read_connected_records(app)
     claimed: list[list[int]] = []
     lock = threading.Lock()
 

@@ -368,7 +368,8 @@ def test_one_extension_two_apps_real_flows(make_app, make_user, login, connect, 
 
 
 def test_deliver_also_retries_due_revocations(make_app, make_user, login, connect, emulator):
-    app = make_app(ORCID_MAX_RETRIES=0)
+    # one delivery thread: this app's in-memory database is one connection shared by all
+    app = make_app(ORCID_MAX_RETRIES=0, ORCID_WORKER_CONCURRENCY=1)
     client = app.test_client()
     login(client, make_user(app, email=CARBERRY))
     connect(client, CARBERRY)

@@ -38,13 +38,21 @@ def to_do(state: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
 
 
 def due(models: Models, now: datetime) -> sa.ColumnElement[bool]:
-    """The condition of a row a worker may take now."""
-    Item, Account = models.Item, models.Account
+    """The condition of a row a worker may take now.
+
+    Its researcher's connection is active and their record has no sync request waiting: a
+    (re)connection asks for one, so the record is read and our items on it adopted before
+    anything is posted (a reconnection would otherwise post the degree a second time).
+    """
+    Item, Account, RecordSync = models.Item, models.Account, models.RecordSync
+    sync_waiting = sa.exists().where(RecordSync.orcid == Account.orcid,
+                                     RecordSync.sync_requested_at.is_not(None))
     return sa.and_(
         to_do(Item.state),
         sa.or_(Item.next_attempt_at.is_(None), Item.next_attempt_at <= now),
         sa.or_(Item.lease_expires_at.is_(None), Item.lease_expires_at < now),
-        sa.exists().where(Account.user_key == Item.user_key, Account.status == ACTIVE),
+        sa.exists().where(Account.user_key == Item.user_key, Account.status == ACTIVE,
+                          ~sync_waiting),
     )
 
 

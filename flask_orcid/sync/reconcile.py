@@ -6,8 +6,13 @@ the section summaries (``GET /works``, ``/educations`` …; never the full works
 
 - a row whose put-code is no longer on the record becomes ``removed_by_researcher`` (never
   re-posted automatically; the researcher may re-send it), or done when it was retracted;
-- a row without a put-code that a worker already tried adopts our item with the same
-  normalized ``self`` ids, so the next delivery updates it instead of posting a copy.
+- a row without a put-code (never sent, or tried without learning its put-code) adopts our
+  item that matches it (a work by its normalized ``self`` ids, an affiliation by organization,
+  role, department and dates: see :mod:`.matching`), so the next delivery updates that item
+  instead of posting a copy. Every connection, first or renewed, asks for one reconciliation
+  and the worker claims none of the researcher's rows until it ran (:func:`.claim.due`):
+  after a disconnect and a reconnect, the degree already on the record is adopted, not
+  posted again.
 
 Rows leased by a worker are left alone, and a row written after the read began is never
 judged by that read.
@@ -27,8 +32,11 @@ from sqlalchemy.orm import Session
 from .. import signals
 from ..errors import InsufficientScopeError, InvalidTokenError, ORCIDError, RecordDeprecatedError
 from ..protocol.client import ORCIDClient
+from .breaker import CircuitBreaker
 from .clock import utcnow
 from .connections import moved_message, record_moved, token_rejected
+from .crypto import TokenDecryptionError
+from .matching import MatchKey, item_keys, summary_keys
 from .models import Models
 from .policy import is_outage
 from .results import REMOVED_MESSAGE, parse_self_ids
@@ -60,12 +68,13 @@ class SyncSummary:
 
 
 Ours = dict[str, set[int]]
-SelfIds = dict[str, dict[tuple[str, str], int]]
+#: per kind: the match keys of our items on the record, and the put-code of each
+SelfIds = dict[str, dict[MatchKey, list[int]]]
 
 
 def _read_ours(client: ORCIDClient, orcid: str, token: str, kinds: list[str],
                client_id: str | None) -> tuple[Ours, SelfIds]:
-    """Put-codes and normalized ``self`` ids of our items on the record, per section."""
+    """Put-codes and match keys of our items on the record, per section."""
     ours: Ours = {}
     self_ids: SelfIds = {}
     for kind in kinds:
@@ -79,11 +88,10 @@ def _read_ours(client: ORCIDClient, orcid: str, token: str, kinds: list[str],
         mine = [s for s in summaries
                 if s.put_code is not None and client_id and s.source_client_id == client_id]
         ours[kind] = {int(s.put_code) for s in mine}
-        ids: dict[tuple[str, str], int] = {}
+        ids: dict[MatchKey, list[int]] = {}
         for s in mine:
-            sid_fn = getattr(s, "self_ids", None)
-            for sid in (sid_fn() if callable(sid_fn) else ()):
-                ids.setdefault(sid, int(s.put_code))
+            for key in summary_keys(s):
+                ids.setdefault(key, []).append(int(s.put_code))
         self_ids[kind] = ids
     return ours, self_ids
 
@@ -100,7 +108,11 @@ def reconcile(session: Session, models: Models, client: ORCIDClient, account: An
     if not rows:
         return summary
     client_id = client_id or getattr(client, "client_id", None)
-    token = account.access_token
+    try:
+        token = account.access_token
+    except TokenDecryptionError:  # the rows' delivery records it, with a backoff
+        summary.error = "the stored token cannot be decrypted (see ORCID_TOKEN_KEYS)"
+        return summary
     started = utcnow()
     try:
         ours, self_ids = _read_ours(client, account.orcid, token,
@@ -164,8 +176,7 @@ def _apply(session: Session, models: Models, account: Any, rows: Sequence[Any], 
         present = ours.get(row.kind, set())
         if row.put_code is not None and row.state != REMOVED and int(row.put_code) not in present:
             _gone(judging, row)
-        elif (row.put_code is None and row.last_attempt_at is not None
-                and row.state in (PENDING, FAILED, PARKED)):
+        elif row.put_code is None and row.state in (PENDING, FAILED, PARKED):
             _adopt(judging, row, self_ids.get(row.kind, {}))
 
 
@@ -199,15 +210,17 @@ def _gone(j: _Judging, row: Any) -> None:
         message=REMOVED_MESSAGE if outcome == REMOVED else None))
 
 
-def _adopt(j: _Judging, row: Any, self_ids: dict[tuple[str, str], int]) -> None:
-    """A row a worker tried without learning its put-code: adopt our item with its ids."""
+def _adopt(j: _Judging, row: Any, self_ids: dict[MatchKey, list[int]]) -> None:
+    """A row without a put-code: adopt our item on the record that matches it (never one
+    another row holds); the next delivery writes the row's content over it."""
     Item = j.models.Item
     try:
-        wanted = row.item().self_ids() | parse_self_ids(row.earlier_self_ids)
+        wanted: set[MatchKey] = item_keys(row.item()) | parse_self_ids(row.earlier_self_ids)
     except Exception:
         return
-    match = next((self_ids[s] for s in wanted if s in self_ids), None)
-    if match is None or (row.kind, match) in j.held:
+    match = next((code for s in sorted(wanted) for code in self_ids.get(s, ())
+                  if (row.kind, code) not in j.held), None)
+    if match is None:
         return
     res = j.session.execute(
         sa.update(Item).where(Item.id == row.id, Item.put_code.is_(None), j.free)
@@ -244,14 +257,17 @@ def sync_records(app: Any, db: Any, models: Models, client: ORCIDClient, *,
         for n, account in enumerate(accounts, 1):
             results.append(reconcile(session, models, client, account,
                                      client_id=app.config.get("ORCID_CLIENT_ID"), sender=app))
-            _touch(session, models, account.orcid, requested_before=None)
+            if results[-1].checked or results[-1].error:
+                # (a new connection without rows keeps its request for its first rows)
+                _touch(session, models, account.orcid, requested_before=None)
             if progress:
                 progress(n, len(accounts), results[-1])
     return results
 
 
 def request_sync(session: Session, models: Models, orcid: str) -> None:
-    """Ask the next delivery pass to reconcile ``orcid`` (the webhook callback calls this)."""
+    """Ask the next delivery pass to reconcile ``orcid`` (the webhook callback and every
+    connection call this; caller commits). No row of the record is claimed until it ran."""
     RecordSync = models.RecordSync
     now = utcnow()
     res = session.execute(
@@ -278,30 +294,62 @@ def _touch(session: Session, models: Models, orcid: str,
 
 
 def process_sync_requests(app: Any, db: Any, models: Models, client: ORCIDClient, *,
-                          limit: int = 100) -> int:
-    """Reconcile the records whose webhook fired since the last pass; returns how many."""
-    Account, RecordSync = models.Account, models.RecordSync
+                          limit: int = 100, breaker: CircuitBreaker | None = None) -> int:
+    """Reconcile the records whose webhook fired, or that were connected, since the last
+    pass; returns how many.
+
+    A connected record with no outbox row yet keeps its request (nothing to adopt into, and
+    nothing to read for): it is reconciled by the first pass after the host publishes.
+    ``breaker``: the worker's; a read that finds ORCID down counts as a failure, and once it
+    opens the remaining requests wait for the next pass.
+    """
+    Account, Item, RecordSync = models.Account, models.Item, models.RecordSync
     done = 0
     with Session(db.engine, expire_on_commit=False) as session:
+        connected = sa.exists().where(Account.orcid == RecordSync.orcid,
+                                      Account.status == ACTIVE)
+        with_rows = sa.exists().where(Account.orcid == RecordSync.orcid,
+                                      Account.status == ACTIVE,
+                                      Item.user_key == Account.user_key)
         pending = session.execute(
             sa.select(RecordSync.orcid, RecordSync.sync_requested_at)
-            .where(RecordSync.sync_requested_at.is_not(None))
+            .where(RecordSync.sync_requested_at.is_not(None), sa.or_(~connected, with_rows))
             .order_by(RecordSync.sync_requested_at).limit(limit)
         ).all()
         session.commit()
         for orcid, requested in pending:
-            account = session.scalars(
-                sa.select(Account).where(Account.orcid == orcid, Account.status == ACTIVE)
-            ).first()
-            if account is not None:
-                summary = reconcile(session, models, client, account,
-                                    client_id=app.config.get("ORCID_CLIENT_ID"), sender=app)
-                log.info("webhook sync: %s", summary.line())
-                if summary.retry:  # ORCID could not be read: keep the request
-                    continue
+            if breaker is not None and breaker.is_open():
+                break
+            if not _sync_one(app, session, models, client, orcid, breaker):
+                continue  # ORCID could not be read: keep the request
             _touch(session, models, orcid, requested_before=requested)
             done += 1
     return done
+
+
+def _sync_one(app: Any, session: Session, models: Models, client: ORCIDClient, orcid: str,
+              breaker: CircuitBreaker | None) -> bool:
+    """Reconcile one requested record; False when ORCID could not be read (try again)."""
+    Account = models.Account
+    account = session.scalars(
+        sa.select(Account).where(Account.orcid == orcid, Account.status == ACTIVE)
+    ).first()
+    if account is None:
+        return True
+    try:
+        summary = reconcile(session, models, client, account,
+                            client_id=app.config.get("ORCID_CLIENT_ID"), sender=app)
+    except Exception:  # a bug must not hold the record's rows back for ever
+        session.rollback()
+        log.exception("reconciling %s failed; its rows are delivered without it", orcid)
+        return True
+    log.info("sync: %s", summary.line())
+    if breaker is not None:
+        if summary.retry:
+            breaker.failure(summary.error or "ORCID could not be read")
+        elif summary.error is None and summary.checked:
+            breaker.success()  # ORCID answered
+    return not summary.retry
 
 
 __all__ = ["SyncSummary", "process_sync_requests", "reconcile", "request_sync", "sync_records"]

@@ -138,7 +138,7 @@ class Deliverer:
         client = self.client_factory(self.rate_limiter)
         try:
             total.records_synced = process_sync_requests(
-                self.app, self.db, self.models, client)
+                self.app, self.db, self.models, client, breaker=self.breaker)
             webhooks.process_unregistrations(self.db, self.models, client)
             self._register_new_webhooks(client)
         finally:

@@ -170,6 +170,20 @@ def test_student_and_admin_story(live_repo, emulator, new_page, screenshot):
     assert visitor.locator('meta[name="citation_author_orcid"]').count() == 0
     assert JOSIAH not in visitor.content()
 
+    # ... and connects again: the thesis and the degree already on the record are adopted,
+    # never posted a second time (issue 14, item 2)
+    student.goto(f"{base}/orcid/")
+    student.click("a.orcid-connect-button")
+    student.wait_for_selector("#consent-form")  # still signed in at ORCID
+    student.click("#consent-form button[value=authorize]")
+    student.wait_for_url(f"{base}/**")
+    wait_until(synced, what="the admin page to show the items on the record again")
+    record = emulator.record(JOSIAH)
+    assert [w["put_code"] for w in ours(record["works"], emulator.client_id)] == [
+        work["put_code"]]
+    assert [e["put_code"] for e in ours(record["educations"], emulator.client_id)] == [
+        degree["put_code"]]
+
 
 def test_denial_then_retry_in_spanish(live_repo, emulator, new_page, screenshot):
     base = live_repo.url

@@ -49,6 +49,10 @@ def test_forged_webhook_calls_schedule_nothing(served_app, emulator, connect, fo
     app = served_app
     who = new_researcher(emulator)
     connect_user(app, connect, who)
+    RecordSync = orcid.models.RecordSync
+    with app.app_context():  # the connection's own request to read the record, if any
+        row = orcid.db.session.get(RecordSync, who["orcid"])
+        connected = row.sync_requested_at if row is not None else None
     good = webhooks.signature(app.config, who["orcid"])
     sig = forge.format(sig=good, sig_upper=good.upper())
     client = app.test_client()
@@ -59,9 +63,12 @@ def test_forged_webhook_calls_schedule_nothing(served_app, emulator, connect, fo
     assert client.post(f"/orcid/webhook/{who['orcid']}/{other}").status_code == 404
     assert client.get(f"/orcid/webhook/{who['orcid']}/{good}").status_code == 404
     with app.app_context():
-        row = orcid.db.session.get(orcid.models.RecordSync, who["orcid"])
-        assert row is None or row.sync_requested_at is None
+        row = orcid.db.session.get(RecordSync, who["orcid"])
+        assert row is None or row.sync_requested_at == connected
     assert client.post(f"/orcid/webhook/{who['orcid']}/{good}").status_code == 204
+    with app.app_context():
+        row = orcid.db.session.get(RecordSync, who["orcid"])
+        assert row.sync_requested_at is not None and row.sync_requested_at != connected
 
 
 def _all_rows(path: Path) -> str:
