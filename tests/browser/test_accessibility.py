@@ -155,7 +155,23 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
     page.wait_for_load_state()
     audit.check(page, "orcid-disconnected")
     # disconnecting leaves the items on the record (they are the researcher's now)
-    assert delivered() and degree()
+    [work_before], [degree_before] = delivered(), degree()
+    # connecting again adopts both items: the record keeps one of each (issue 14, item 2)
+    page.goto(f"{base}/orcid/")
+    page.click("a.orcid-connect-button")
+    page.wait_for_selector("#consent-form")  # still signed in at ORCID
+    page.click("#consent-form button[value=authorize]")
+    page.wait_for_url(f"{base}/**")
+    audit.check(page, "orcid-reconnected")
+
+    def adopted() -> bool:  # the next pass reads the record, adopts both items and PUTs them
+        paths = {e["path"] for e in emulator.requests()["log"] if e["method"] == "PUT"}
+        return (any(p.endswith(f"/work/{work_before['put_code']}") for p in paths)
+                and any(p.endswith(f"/education/{degree_before['put_code']}") for p in paths))
+
+    wait_until(adopted, what="the thesis and degree adopted after reconnecting")
+    assert [w["put_code"] for w in delivered()] == [work_before["put_code"]]
+    assert [e["put_code"] for e in degree()] == [degree_before["put_code"]]
     page.goto(f"{base}/orcid/callback?state=forged&code=nothing")
     audit.check(page, "orcid-error")
     assert re.search(r"\d", " ".join(audit.pages))
