@@ -150,3 +150,9 @@ FAST = {
 def sqlite_file(tmp_path: Any) -> str:
     """A file database: delivery threads need their own connections."""
     return f"sqlite:///{tmp_path / 'outbox.db'}"
+
+
+def item_suffix(section: str, put_code: int | str) -> str:
+    """The end of one item's API path (``/{section}/{put-code}``); ``put_code=r"\\d+"`` with
+    ``$`` appended makes it a pattern for fault scripts."""
+    return f"/{section}/{put_code}"

@@ -29,6 +29,7 @@ from tests.outbox_support import (
     FAST,
     connect_user,
     deliver,
+    item_suffix,
     new_researcher,
     our_items,
     publish,
@@ -117,7 +118,7 @@ def test_republishing_after_a_lost_delete_answer_puts_the_item_back_once(
     publish(app, user, "thesis:1", thesis(1))
     deliver(app)
     retract(app, user, "thesis:1")
-    emulator.fault(method="DELETE", path=r"/work/\d+$",
+    emulator.fault(method="DELETE", path=item_suffix("work", r"\d+") + "$",
                    action="apply_then_fail" if applied else "status", status=500, count=1)
     deliver(app)
     assert row(app, user, "thesis:1").state == "failed"

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from tests.browser.conftest import wait_until
 from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
+from tests.outbox_support import item_suffix
 
 # without axe-playwright-python (the test extra) these are skipped, like the other browser tests
 pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
@@ -166,8 +167,9 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
 
     def adopted() -> bool:  # the next pass reads the record, adopts both items and PUTs them
         paths = {e["path"] for e in emulator.requests()["log"] if e["method"] == "PUT"}
-        return (any(p.endswith(f"/work/{work_before['put_code']}") for p in paths)
-                and any(p.endswith(f"/education/{degree_before['put_code']}") for p in paths))
+        return (any(p.endswith(item_suffix("work", work_before["put_code"])) for p in paths)
+                and any(p.endswith(item_suffix("education", degree_before["put_code"]))
+                        for p in paths))
 
     wait_until(adopted, what="the thesis and degree adopted after reconnecting")
     assert [w["put_code"] for w in delivered()] == [work_before["put_code"]]

@@ -41,6 +41,7 @@ from tests.outbox_support import (
     POSTGRES_URL,
     connect_user,
     degree,
+    item_suffix,
     new_researcher,
     our_items,
     rows,
@@ -192,7 +193,8 @@ class Run:
     def orcid_loses_answers(self) -> None:
         handle = self.emulator.handle()
         method, path = self.rng.choice([("POST", r"/works$"), ("POST", r"/work$"),
-                                        ("PUT", r"/work/\d+$"), ("DELETE", r"/work/\d+$")])
+                                        ("PUT", item_suffix("work", r"\d+") + "$"),
+                                        ("DELETE", item_suffix("work", r"\d+") + "$")])
         then = self.rng.choice([None, "drop"])
         handle.fault(method=method, path=path, action="apply_then_fail", status=500,
                      count=self.rng.randint(1, 2), **({"then": then} if then else {}))
