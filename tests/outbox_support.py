@@ -7,6 +7,7 @@ import os
 import uuid
 from typing import Any
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -156,3 +157,23 @@ def item_suffix(section: str, put_code: int | str) -> str:
     """The end of one item's API path (``/{section}/{put-code}``); ``put_code=r"\\d+"`` with
     ``$`` appended makes it a pattern for fault scripts."""
     return f"/{section}/{put_code}"
+
+
+# -- the fixtures every outbox test module shares (import them: ``from tests.outbox_support
+# import app, researcher, user``); they replace the plain ``app`` of tests/plugins/app.py with
+# one on an SQLite file and a fast backoff, against an emulator without a rate limit.
+
+@pytest.fixture
+def app(make_app: Any, emulator: Any, tmp_path: Any) -> Any:
+    emulator.limits(rate=10000, burst=10000, latency_ms=0)
+    return make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path), **FAST)
+
+
+@pytest.fixture
+def researcher(emulator: Any) -> dict:
+    return new_researcher(emulator, "Ada", "Lovelace")
+
+
+@pytest.fixture
+def user(app: Any, connect: Any, researcher: dict) -> str:
+    return connect_user(app, connect, researcher)

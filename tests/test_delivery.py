@@ -9,13 +9,13 @@ import re
 import time
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from flask_orcid.signals import item_failed, item_removed_by_researcher, item_synced
 from flask_orcid.sync import policy
 from flask_orcid.sync.clients import client_from_config
 from flask_orcid.sync.clock import utcnow
+from tests import outbox_support as shared
 from tests.outbox_support import (
     FAST,
     connect_user,
@@ -34,21 +34,9 @@ from tests.outbox_support import (
 )
 from tests.plugins.app import db, orcid
 
-
-@pytest.fixture
-def app(make_app, emulator, tmp_path):
-    emulator.limits(rate=10000, burst=10000, latency_ms=0)
-    return make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path), **FAST)
-
-
-@pytest.fixture
-def researcher(emulator):
-    return new_researcher(emulator, "Ada", "Lovelace")
-
-
-@pytest.fixture
-def user(app, connect, researcher):
-    return connect_user(app, connect, researcher)
+# the outbox tests' shared fixtures: an app on an SQLite file with a fast backoff, a new
+# researcher at the emulator, and the host user who connected their iD
+app, researcher, user = shared.app, shared.researcher, shared.user
 
 
 def _endpoint_counts(emulator):

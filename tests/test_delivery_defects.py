@@ -25,6 +25,7 @@ from flask_orcid.sync.converge import Convergence
 from flask_orcid.sync.policy import Settings
 from flask_orcid.sync.reconcile import process_sync_requests, request_sync, sync_records
 from flask_orcid.sync.results import PassResult, RunContext
+from tests import outbox_support as shared
 from tests.outbox_support import (
     FAST,
     connect_user,
@@ -43,21 +44,9 @@ from tests.outbox_support import (
 )
 from tests.plugins.app import db, orcid
 
-
-@pytest.fixture
-def app(make_app, emulator, tmp_path):
-    emulator.limits(rate=10000, burst=10000, latency_ms=0)
-    return make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path), **FAST)
-
-
-@pytest.fixture
-def researcher(emulator):
-    return new_researcher(emulator, "Grace", "Hopper")
-
-
-@pytest.fixture
-def user(app, connect, researcher):
-    return connect_user(app, connect, researcher)
+# the outbox tests' shared fixtures: an app on an SQLite file with a fast backoff, a new
+# researcher at the emulator, and the host user who connected their iD
+app, researcher, user = shared.app, shared.researcher, shared.user
 
 
 def _settle(app, tries: int = 40, **kwargs) -> None:

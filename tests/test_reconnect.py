@@ -9,42 +9,25 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
 from flask_orcid import FuzzyDate, Organization
 from flask_orcid.protocol.records import AffiliationSummary
 from flask_orcid.sync import reconcile
 from flask_orcid.sync.matching import item_keys
+from tests import outbox_support as shared
 from tests.outbox_support import (
-    FAST,
-    connect_user,
     degree,
     deliver,
-    new_researcher,
     our_items,
     publish,
     row,
     self_value,
-    sqlite_file,
     thesis,
 )
 from tests.plugins.app import orcid
 
-
-@pytest.fixture
-def app(make_app, emulator, tmp_path):
-    emulator.limits(rate=10000, burst=10000, latency_ms=0)
-    return make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path), **FAST)
-
-
-@pytest.fixture
-def researcher(emulator):
-    return new_researcher(emulator, "Grace", "Hopper")
-
-
-@pytest.fixture
-def user(app, connect, researcher):
-    return connect_user(app, connect, researcher)
+# the outbox tests' shared fixtures: an app on an SQLite file with a fast backoff, a new
+# researcher at the emulator, and the host user who connected their iD
+app, researcher, user = shared.app, shared.researcher, shared.user
 
 
 def _degree(n, **changes):

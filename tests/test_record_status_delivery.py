@@ -10,35 +10,21 @@ from __future__ import annotations
 import pytest
 
 from flask_orcid.sync.states import PARK_DEACTIVATED, PARK_LOCKED, PARK_MOVED
+from tests import outbox_support as shared
 from tests.outbox_support import (
-    FAST,
-    connect_user,
     degree,
     deliver,
     new_researcher,
     our_items,
     publish,
     row,
-    sqlite_file,
     thesis,
 )
 from tests.plugins.app import orcid
 
-
-@pytest.fixture
-def app(make_app, emulator, tmp_path):
-    emulator.limits(rate=10000, burst=10000, latency_ms=0)
-    return make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path), **FAST)
-
-
-@pytest.fixture
-def researcher(emulator):
-    return new_researcher(emulator, "Ada", "Lovelace")
-
-
-@pytest.fixture
-def user(app, connect, researcher):
-    return connect_user(app, connect, researcher)
+# the outbox tests' shared fixtures: an app on an SQLite file with a fast backoff, a new
+# researcher at the emulator, and the host user who connected their iD
+app, researcher, user = shared.app, shared.researcher, shared.user
 
 
 @pytest.mark.parametrize(("status", "reason", "code"),

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from flask_orcid.protocol.client import ORCIDClient
+from tests import outbox_support as shared
 from tests.outbox_support import (
-    FAST,
-    connect_user,
     deliver,
-    new_researcher,
     our_items,
     publish,
     retract,
     row,
-    sqlite_file,
     thesis,
 )
 from tests.plugins.app import db, orcid
 
-
-@pytest.fixture
-def app(make_app, emulator, tmp_path):
-    emulator.limits(rate=10000, burst=10000, latency_ms=0)
-    return make_app(SQLALCHEMY_DATABASE_URI=sqlite_file(tmp_path), **FAST)
-
-
-@pytest.fixture
-def researcher(emulator):
-    return new_researcher(emulator, "Grace", "Hopper")
-
-
-@pytest.fixture
-def user(app, connect, researcher):
-    return connect_user(app, connect, researcher)
+# the outbox tests' shared fixtures: an app on an SQLite file with a fast backoff, a new
+# researcher at the emulator, and the host user who connected their iD
+app, researcher, user = shared.app, shared.researcher, shared.user
 
 
 def test_sync_finds_items_the_researcher_deleted(app, emulator, user, researcher):
