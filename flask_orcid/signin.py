@@ -196,19 +196,11 @@ def complete_signin(token: dict[str, Any], orcid_id: str, user: Any, next_url: s
     old_tokens = ext.store_token(account, token)
     new_tokens = [token.get("access_token"), token.get("refresh_token")]
     result = _run_signin_handler(account, token, new_tokens, orcid_id)
-    if user is None and existing is not None and not _owner_signed_in(account):
-        # A signed-out visitor signed in with an iD linked to an account here, and the host
-        # did not sign them in as its owner ("log in first"): keep the owner's tokens.
-        db.session.rollback()
-        ext.discard_tokens(new_tokens, orcid_id)
-        if result is not None:
-            return result
-        raise SignInRequiredError(
-            _("Sign in to this site first, then connect your ORCID iD. Nothing was stored."),
-            retry=False,
-        )
-    if account.user_key is None:
-        # Nobody to link the iD to, and the host created no one: store nothing.
+    # Store nothing when nobody is there to link the iD to (and the host created no one), or
+    # when a signed-out visitor signed in with an iD linked to an account here and the host did
+    # not sign them in as its owner ("log in first"): the owner's tokens stay.
+    if account.user_key is None or (
+            user is None and existing is not None and not _owner_signed_in(account)):
         db.session.rollback()
         ext.discard_tokens(new_tokens, orcid_id)
         if result is not None:
