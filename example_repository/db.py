@@ -41,6 +41,10 @@ MISSING_COLUMNS = [
     # the rights step (issue 14)
     ("theses", "license", "VARCHAR(64)"),
     ("theses", "agreement_accepted_at", "TIMESTAMP"),
+    # everyone on a thesis, with the iD's authentication status (issue 15)
+    ("advisors", "role", "VARCHAR(30) NOT NULL DEFAULT 'advisor'"),
+    ("advisors", "email", "VARCHAR(254)"),
+    ("advisors", "orcid_authenticated", "BOOLEAN NOT NULL DEFAULT false"),
 ]
 
 

@@ -141,8 +141,17 @@ class Thesis(db.Model):
         return f"thesis:{self.id}", f"degree:{self.id}"
 
 
+#: What a person named on a thesis (other than its author) did.
+ADVISOR = "advisor"
+COMMITTEE_MEMBER = "committee_member"
+CO_AUTHOR = "co_author"
+CONTRIBUTOR_ROLES = (ADVISOR, COMMITTEE_MEMBER, CO_AUTHOR)
+
+
 class Advisor(db.Model):
-    """A supervisor named by the student. Their iD is typed in, so it is unauthenticated."""
+    """A person named on a thesis besides its author: an advisor, a committee member or a
+    co-author. A typed iD is unauthenticated; ``orcid_authenticated`` is True only when the
+    person proved the iD through ORCID's OAuth (an invitation, issue 15)."""
 
     __tablename__ = "advisors"
 
@@ -151,5 +160,8 @@ class Advisor(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     name: Mapped[str] = mapped_column(String(150))
     orcid: Mapped[str | None] = mapped_column(String(19))
+    role: Mapped[str] = mapped_column(String(30), default=ADVISOR, server_default=ADVISOR)
+    email: Mapped[str | None] = mapped_column(String(254))
+    orcid_authenticated: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     thesis: Mapped[Thesis] = relationship(back_populates="advisors")
