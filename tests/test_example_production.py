@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.outbox_support import ORCID_HEAD
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
 
@@ -58,4 +60,4 @@ def test_gunicorn_serves_the_sample_repository(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
-    assert _flask(tmp_path, "orcid", "db", "current").stdout.strip() == "orcid_0004 (head)"
+    assert _flask(tmp_path, "orcid", "db", "current").stdout.strip() == f"{ORCID_HEAD} (head)"

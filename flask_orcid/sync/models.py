@@ -179,8 +179,14 @@ def _item_model(db: Any) -> Any:
             sa.Index("ix_orcid_outbox_lease", "lease_owner",
                      sqlite_where=sa.text("lease_owner IS NOT NULL"),
                      postgresql_where=sa.text("lease_owner IS NOT NULL")),
-            sa.Index("ix_orcid_outbox_user_state", "user_key", "state"),
-            sa.Index("ix_orcid_outbox_orcid", "orcid"),
+            # the rows that need a person (the admin page): only those are in it, so a new
+            # (pending) row does not touch it. A researcher's rows are found through the
+            # unique (user_key, kind, key) index; every query on ``orcid`` also names the
+            # user_key, so neither needs an index of its own (each index is one more page
+            # written by every deposit and every state change)
+            sa.Index("ix_orcid_outbox_attention", "state",
+                     sqlite_where=sa.text("state IN ('parked', 'failed')"),
+                     postgresql_where=sa.text("state IN ('parked', 'failed')")),
         )
 
         id = db.Column(sa.Integer, primary_key=True)
