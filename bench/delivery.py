@@ -8,7 +8,9 @@
    per researcher (so 100, 1,000 and 2,000 researchers: a bigger repository has more people),
    the emulator unlimited and in its own process (goal: flat).
 3. The deposit request with ``publish()`` in the host's transaction over the same request
-   without it, in-process and over HTTP (goal <= 1.15): see bench/deposit.py.
+   without it, in-process and over HTTP (goal <= 1.15): see bench/deposit.py; and the sample
+   repository's own deposit request (an admin accepts a thesis: the work and the degree are
+   published), with and without an iD to publish to: see bench/deposit_sample.py.
 
     python bench/delivery.py [--database-url URL] [--cpu-sizes 1000,10000,20000] [--quick]
 
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, UNLIMITED, Emulator, make_app, outcome, populate  # noqa: E402
 from deposit import deposit_ratios  # noqa: E402
+from deposit_sample import accept_ratio  # noqa: E402
 
 RATE, BURST, LATENCY_MS = 24.0, 40, 100
 
@@ -168,6 +171,9 @@ def main() -> None:
             for where, ratio, plain, with_publish in deposit_ratios(url, emulator.url):
                 print(f"{where:28}{ratio:>8.2f}x   ({with_publish * 1000:.2f} ms vs "
                       f"{plain * 1000:.2f} ms)", flush=True)
+            ratio, plain, with_publish = accept_ratio()
+            print(f"{'sample: admin accepts':28}{ratio:>8.2f}x   ({with_publish * 1000:.2f} ms "
+                  f"vs {plain * 1000:.2f} ms)", flush=True)
     finally:
         emulator.stop()
         tmp.cleanup()
