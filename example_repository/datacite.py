@@ -5,7 +5,8 @@ People: the author and co-authors are ``creator``s; advisors are ``contributor``
 committee type). Each authenticated iD is a ``nameIdentifier`` with the ORCID scheme; a typed,
 unauthenticated iD is left out and the person keeps their name only. DataCite has no way to
 flag an identifier as unverified, and an ORCID ``nameIdentifier`` is an assertion others act
-on: DataCite's ORCID auto-update writes the work to the record of every iD it finds there.
+on: DataCite's ORCID auto-update writes the work to the record of each iD it finds there
+(when its holder allows it).
 ORCID asks for the same (orcid-model ``record_3.0/work-3.0.xsd:170``: contributor iDs "only
 ... if you have collected an authenticated iD"). See docs/exports.md.
 """
