@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .cli_db import db_cli
+from .cli_inbox import request_permission_command
 from .errors import ORCIDError
 from .pages import callback_url
 from .protocol.identifiers import parse_orcid_id
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 orcid_cli = AppGroup("orcid", help="ORCID: stored tokens, delivery and synchronization.")
 orcid_cli.add_command(db_cli)  # flask orcid db upgrade|downgrade|current|stamp
+orcid_cli.add_command(request_permission_command)  # ORCID inbox permission requests
 
 
 def _ext() -> Any:

@@ -79,4 +79,15 @@ DEFAULTS: dict[str, object] = {
     # page and in the "about ORCID" text when set. No ORCID artwork ships with the extension.
     "ORCID_MEMBER_LOGO_URL": None,
     "ORCID_MEMBER_LOGO_ALT": None,
+    # the institution's email domains ("example.edu", a list or a space-separated string):
+    # prefill then reads the member /summary and trusts an affiliation named like the
+    # institution when the researcher has a verified email there (trust markers)
+    "ORCID_INSTITUTION_DOMAINS": None,
+    # ORCID granted this client the /premium-notification scope (premium members): only then
+    # may the site put permission requests in researchers' ORCID inboxes
+    "ORCID_PREMIUM_NOTIFICATIONS": False,
+    # days the link of an inbox permission request stays usable
+    "ORCID_PERMISSION_REQUEST_DAYS": 30,
+    # the site's public root for links sent out of a request (else the request's, or SERVER_NAME)
+    "ORCID_SITE_URL": None,
 }

@@ -16,6 +16,9 @@ rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
   error and whether it is paused because ORCID is down (``flask orcid status`` shows them).
 - ``orcid_oauth_states``: every OAuth ``state`` issued, by hash, until it is spent: a state is
   consumed once, atomically, whatever the browser's cookie says (see :mod:`.oauth_states`).
+- ``orcid_permission_requests``: every permission request sent to a researcher's ORCID inbox
+  (see :mod:`.permission_requests`): to whom, why, its put-code at ORCID, the hash of the
+  link's single-use token, and what came of it.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ class Models:
     RecordSync: Any
     OAuthState: Any
     WorkerHeartbeat: Any
+    PermissionRequest: Any = None
 
     def set_cipher_provider(self, provider: Callable[[], TokenCipher]) -> None:
         """Tell the token-holding models where their cipher comes from."""
@@ -118,7 +122,8 @@ def define_models(db: Any) -> Models:
     models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
                     Item=_item_model(db), Event=_event_model(db),
                     RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db),
-                    WorkerHeartbeat=_heartbeat_model(db))
+                    WorkerHeartbeat=_heartbeat_model(db),
+                    PermissionRequest=_permission_request_model(db))
     budget_table(db.Model.metadata)  # the shared rate budget lives beside the outbox
     _MODELS[db] = models
     return models
@@ -314,3 +319,28 @@ def _heartbeat_model(db: Any) -> Any:
         updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
 
     return WorkerHeartbeat
+
+
+def _permission_request_model(db: Any) -> Any:
+    class PermissionRequest(db.Model):
+        """A request for access put in a researcher's ORCID inbox (notification-permission)."""
+
+        __tablename__ = "orcid_permission_requests"
+
+        id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+        orcid = sa.Column(sa.String(19), nullable=False, index=True)
+        #: the host user the connection is for (None: the host's sign-in handler decides)
+        user_key = sa.Column(sa.String(255))
+        #: why it was sent: "bounced", "revoked" or the host's own word
+        reason = sa.Column(sa.String(32), nullable=False)
+        #: SHA-256 of the link's token (the token itself travels in the notification only)
+        token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+        #: "sending", "sent", "connected", "failed" (see :mod:`.permission_requests`)
+        status = sa.Column(sa.String(16), nullable=False, index=True)
+        put_code = sa.Column(sa.BigInteger)
+        error = sa.Column(sa.Text)
+        created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+        expires_at = sa.Column(sa.DateTime, nullable=False)
+        connected_at = sa.Column(sa.DateTime)
+
+    return PermissionRequest
