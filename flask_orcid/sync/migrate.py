@@ -67,14 +67,17 @@ VERSION_TABLE = "orcid_alembic_version"
 #: the tables of flask-orcid 0.1.0 (revision ``orcid_0001``), made by ``db.create_all()``
 BASE_TABLES = frozenset({"orcid_accounts", "orcid_pending_revocations", "orcid_outbox_items",
                          "orcid_outbox_events", "orcid_record_sync"})
-#: what ``db.create_all()`` made before migrations existed, newest first: (revision, tables).
-#: Only databases made before migrations need this, so it never grows.
-_CREATE_ALL_SCHEMAS = (
+#: what ``db.create_all()`` made, newest first: (revision, tables, (table, column) pairs that
+#: revision added to existing tables). A revision that only adds columns is told apart by them.
+_CREATE_ALL_SCHEMAS: tuple[tuple[str, frozenset[str], frozenset[tuple[str, str]]], ...] = (
+    ("orcid_0006", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
+                                  "orcid_worker_heartbeats"},
+     frozenset({("orcid_outbox_items", "approval")})),
     ("orcid_0004", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
-                                  "orcid_worker_heartbeats"}),
-    ("orcid_0003", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget"}),
-    ("orcid_0002", BASE_TABLES | {"orcid_oauth_states"}),
-    ("orcid_0001", BASE_TABLES),
+                                  "orcid_worker_heartbeats"}, frozenset()),
+    ("orcid_0003", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget"}, frozenset()),
+    ("orcid_0002", BASE_TABLES | {"orcid_oauth_states"}, frozenset()),
+    ("orcid_0001", BASE_TABLES, frozenset()),
 )
 
 Bind = Engine | Connection | str
@@ -215,9 +218,12 @@ def unversioned_revision(bind: Bind) -> str | None:
     with _connection(bind) as conn:
         if current(conn) is not None:
             return None
-        tables = set(sa.inspect(conn).get_table_names())
-    for revision, made in _CREATE_ALL_SCHEMAS:
-        if made <= tables:
+        inspector = sa.inspect(conn)
+        tables = set(inspector.get_table_names())
+        columns = {(t, c["name"]) for t in sorted(tables & BASE_TABLES)
+                   for c in inspector.get_columns(t)}
+    for revision, made, added in _CREATE_ALL_SCHEMAS:
+        if made <= tables and added <= columns:
             return revision
     return None
 
