@@ -19,6 +19,7 @@ from flask_orcid.sync import approval, connections
 from flask_orcid.sync import outbox as ob
 from flask_orcid.sync.approval import Decision
 from flask_orcid.sync.claim import claim
+from flask_orcid.sync.clock import utcnow
 from tests import outbox_support as shared
 from tests.outbox_support import (
     FAST,
@@ -57,6 +58,15 @@ def _writes(emulator, who) -> list[tuple[str, str]]:
     """Every write our client made to the researcher's record, as (method, path)."""
     return [(e["method"], e["path"]) for e in emulator.requests()["log"]
             if e["method"] in ("POST", "PUT") and who["orcid"] in e["path"]]
+
+
+def _full_pass_since(app, when) -> bool:
+    """A delivery pass began after ``when`` and finished (the worker's heartbeat says so)."""
+    Heartbeat = orcid.models.WorkerHeartbeat
+    with app.app_context():
+        return bool(db.session.scalar(sa.select(sa.func.count()).where(
+            Heartbeat.pass_started_at > when,
+            Heartbeat.pass_ended_at >= Heartbeat.pass_started_at)))
 
 
 def _decide(app, user_key, kind, key, how):
@@ -369,7 +379,8 @@ def test_an_unknown_approval_mode_is_refused_at_start(make_app):
                  ORCID_CLIENT_ID="APP-X", ORCID_CLIENT_SECRET="s")
 
 
-def test_rows_waiting_or_declined_are_never_claimed_and_the_claim_stays_indexed(app, user):
+def test_rows_waiting_or_declined_are_never_claimed(app, user):
+    """(tests/test_claim_scale.py checks the claim's plan with thousands of such rows.)"""
     for n in range(1, 4):
         publish(app, user, f"thesis:{n}", thesis(n))
     _decide(app, user, "work", "thesis:2", "decline")
@@ -379,7 +390,97 @@ def test_rows_waiting_or_declined_are_never_claimed_and_the_claim_stays_indexed(
         rows, _ = claim(session, orcid.models, "worker#1", limit=10, lease_seconds=60)
         assert [r.key for r in rows] == ["thesis:3"]
         assert approval.held_state(row(app, user, "thesis:1"), "required") == "awaiting_approval"
-        plan = session.execute(sa.text(
-            "EXPLAIN QUERY PLAN SELECT id FROM orcid_outbox_items "
-            "WHERE state IN ('pending', 'failed') ORDER BY id")).all()
-    assert any("ix_orcid_outbox_todo" in str(line) for line in plan), plan
+
+
+def test_a_celery_worker_sends_the_approved_item_and_never_the_declined_one(emulator, connect,
+                                                                             tmp_path):
+    """The Celery path (a real worker process with beat, against the Redis broker): the
+    periodic pass delivers what was approved; the declined item never goes."""
+    pytest.importorskip("celery")
+    redis = pytest.importorskip("redis")
+    from tests.celery_host import build
+    from tests.test_celery import BROKER, _spec, _start_worker, _stop, _wait_for
+
+    try:
+        redis.Redis.from_url(BROKER, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis broker at {BROKER}")
+    spec = _spec(emulator, tmp_path, interval=1.0, delivery="off")
+    spec["config"]["ORCID_APPROVAL"] = "required"
+    _celery, app, _task = build(spec)
+    with app.app_context():
+        db.create_all()
+    who = shared.new_researcher(emulator)
+    user_key = shared.connect_user(app, connect, who)
+    for n in (1, 2, 3):
+        publish(app, user_key, f"thesis:{n}", thesis(n))
+    _decide(app, user_key, "work", "thesis:1", "approve")
+    _decide(app, user_key, "work", "thesis:2", "decline")
+    worker = _start_worker(spec, tmp_path)
+    try:
+        assert _wait_for(lambda: row(app, user_key, "thesis:1").state == "synced"), \
+            (tmp_path / "worker.log").read_text()
+        # one more whole periodic pass (its heartbeat says it ran): still nothing else
+        after = utcnow()
+        assert _wait_for(lambda: _full_pass_since(app, after)), \
+            (tmp_path / "worker.log").read_text()
+    finally:
+        _stop(worker)
+    assert _titles(emulator, who) == ["Thesis number 1"]
+    assert row(app, user_key, "thesis:2").state == "declined"
+    assert row(app, user_key, "thesis:3").state == "awaiting_approval"
+
+
+@pytest.mark.skipif(not shared.POSTGRES_URL, reason=shared.NO_POSTGRES)
+def test_postgres_claims_skip_waiting_and_declined_rows_through_the_partial_index(make_app):
+    """On PostgreSQL (``FOR UPDATE SKIP LOCKED``): thousands of rows waiting for approval or
+    declined are neither claimed nor walked: the claim's plan reads ``ix_orcid_outbox_todo``."""
+    import uuid
+    from datetime import datetime
+
+    schema = f"approval_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(shared.POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        app = make_app(SQLALCHEMY_DATABASE_URI=shared.POSTGRES_URL, SQLALCHEMY_ENGINE_OPTIONS={
+            "connect_args": {"options": f"-csearch_path={schema}"}},
+            ORCID_CLIENT_ID="APP-TEST", ORCID_CLIENT_SECRET="s",
+            ORCID_EMULATOR_URL="http://127.0.0.1:9")
+        now = datetime(2026, 1, 1)
+        states = ["awaiting_approval", "declined"] * 3000 + ["pending"] * 3
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(sa.insert(orcid.models.Account.__table__), [{
+                "user_key": "u", "orcid": "0000-0002-0000-0001", "environment": "emulator",
+                "scopes": "/activities/update", "access_token": "x", "status": "active",
+                "created_at": now, "updated_at": now}])
+            conn.execute(sa.insert(orcid.models.Item.__table__), [{
+                "user_key": "u", "kind": "work", "key": f"thesis:{i}", "payload": "{}",
+                "payload_hash": "h", "retracted": False, "attempts": 0, "state": state,
+                "created_at": now, "updated_at": now} for i, state in enumerate(states)])
+            conn.execute(sa.text("ANALYZE orcid_outbox_items"))
+        selects: list[tuple[str, object]] = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "FOR UPDATE" in statement:
+                selects.append((statement, parameters))
+
+        with app.app_context():
+            sa.event.listen(db.engine, "before_cursor_execute", capture)
+            try:
+                with Session(db.engine) as session:
+                    rows, user_key = claim(session, orcid.models, "pg#1", limit=100,
+                                           lease_seconds=60)
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", capture)
+            assert user_key == "u" and [r.key for r in rows] == [
+                "thesis:6000", "thesis:6001", "thesis:6002"]
+            statement, parameters = selects[0]  # the claim's pick of the first due row
+            with db.engine.connect() as conn:
+                plan = "\n".join(r[0] for r in conn.exec_driver_sql(
+                    "EXPLAIN " + statement, parameters))
+        assert "ix_orcid_outbox_todo" in plan, plan
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
