@@ -236,6 +236,18 @@ def test_the_decision_survives_edits_and_new_versions_until_the_researcher_chang
     assert _titles(emulator, researcher) == ["Thesis number 1, version 2"]
 
 
+@pytest.mark.parametrize("approval_mode", ["optional"])
+def test_a_decline_follows_the_key_when_the_site_changes_its_kind(app, emulator, user,
+                                                                 researcher):
+    publish(app, user, "item:1", degree(1))
+    _decide(app, user, "education", "item:1", "decline")
+    publish(app, user, "item:1", dataclasses.replace(degree(1), section="qualification"))
+    deliver(app)
+    assert "qualifications" in emulator.record(researcher["orcid"])
+    assert our_items(emulator, researcher["orcid"], "qualifications") == []
+    assert row(app, user, "item:1").state == "declined"
+
+
 def test_the_required_wait_survives_edits_too(app, emulator, user, researcher):
     publish(app, user, "thesis:1", thesis(1))
     publish(app, user, "thesis:1", thesis(1, "Thesis number 1, edited"))

@@ -201,10 +201,15 @@ def publish(session: Session, models: Models, user_key: str, key: str,
             # The host re-published the key as another kind: the old item goes away.
             _retract_row(other)
     if row is None:
+        # the key's item under another kind carries the researcher's decision over
+        earlier = next((o.approval for o in rows if o.approval), None)
+        decision = DECLINED if earlier == DECLINED else (
+            APPROVED if approved or earlier == APPROVED else None)
         row = Item(user_key=user_key, kind=kind, key=key, payload=text, payload_hash=digest,
-                   retracted=False, state=initial_state(approval, approved), attempts=0,
-                   approval=APPROVED if approved else None,
-                   approval_at=now if approved else None)
+                   retracted=False, attempts=0, approval=decision,
+                   approval_at=now if decision else None,
+                   state=DECLINED if decision == DECLINED
+                   else initial_state(approval, decision == APPROVED))
         session.add(row)
         return row
     if approved:
