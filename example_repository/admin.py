@@ -22,7 +22,7 @@ from .auth import admin_required
 from .db import db
 from .forms import DEGREE_LABELS, LANGUAGE_LABELS, AdminEditForm, ReviewForm, WithdrawForm
 from .models import CHANGES_REQUESTED, PUBLISHED, STATUSES, SUBMITTED, Thesis
-from .orcid_setup import author_orcid, author_trust
+from .orcid_setup import author_orcid, author_trust, orcid
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -65,6 +65,10 @@ def review(thesis_id: int):
             if thesis.is_embargoed():
                 flash(_("Published. The PDF and the ORCID deposit wait for the embargo to end "
                         "(%(date)s).", date=thesis.embargo_until.isoformat()), "success")
+            elif thesis.sent_to_orcid and orcid.approval_required:
+                flash(_("Published with DOI %(doi)s. The thesis and the degree go to the "
+                        "author's ORCID record once the author approves them on their page.",
+                        doi=thesis.doi), "success")
             elif thesis.sent_to_orcid:
                 flash(_("Published with DOI %(doi)s. The thesis and the degree are on their way "
                         "to the author's ORCID record.", doi=thesis.doi), "success")

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, object] = {
                            "all-rights-reserved",
     "REPOSITORY_AGREEMENT_URL": "",
     "REPOSITORY_ALLOW_REGISTRATION": True,
+    # The student approves the thesis and the degree on their page before anything goes to
+    # their ORCID record (flask-orcid's default, "optional", sends unless they decline first).
+    "ORCID_APPROVAL": "required",
     # Behind a reverse proxy (nginx, a PaaS router) that terminates HTTPS: trust its
     # X-Forwarded-Proto/Host so the ORCID redirect URI is built as https://your.host/...
     "REPOSITORY_BEHIND_PROXY": False,

@@ -55,6 +55,8 @@ from .protocol.xml_reader import (
     parse_works_bulk_read,
 )
 from .signals import (
+    item_approved,
+    item_declined,
     item_failed,
     item_removed_by_researcher,
     item_synced,
@@ -122,6 +124,8 @@ __all__ = [
     "Deliverer",
     "PassResult",
     "SyncSummary",
+    "item_approved",
+    "item_declined",
     "item_failed",
     "item_removed_by_researcher",
     "item_synced",

@@ -28,7 +28,7 @@ from .sync.clients import client_from_config
 from .sync.clock import utcnow
 from .sync.crypto import TokenDecryptionError
 from .sync.heartbeat import WorkerStatus, worker_statuses
-from .sync.models import FAILED, PARKED
+from .sync.models import AWAITING, DECLINED, FAILED, PARKED
 from .sync.reconcile import SyncSummary, sync_records
 from .sync.webhooks import WebhookResult
 from .sync.worker import Deliverer, PassResult
@@ -257,7 +257,8 @@ def status_command(limit: int) -> None:
     counts = ob.counts(session, models)
     width = max(len(s) for s in counts)
     for state, n in counts.items():
-        click.echo(f"{state:<{width}}  {n}")
+        click.echo(f"{state:<{width}}  {n}{_STATE_NOTES.get(state, '') if n else ''}")
+    click.echo(f"\napproval: ORCID_APPROVAL = {current_app.config['ORCID_APPROVAL']}")
     _workers_status(session, models)
     Item = models.Item
     for state in (PARKED, FAILED):
@@ -278,6 +279,13 @@ def status_command(limit: int) -> None:
             reason = f" ({row.park_reason})" if row.park_reason else ""
             click.echo(f"  {row.user_key} {row.kind} {row.key}{reason}{code}: "
                        f"{row.error_message or ''}{when}")
+
+
+#: What the approval states mean, next to their counts.
+_STATE_NOTES = {
+    AWAITING: "  (never sent: waiting for the researcher's approval)",
+    DECLINED: "  (never sent: declined by the researcher; only they can approve it)",
+}
 
 
 def _workers_status(session: Any, models: Any) -> None:

@@ -43,6 +43,9 @@ DEFAULTS: dict[str, object] = {
     # "celery" (Celery tasks: flask_orcid.tasks.init_celery)
     "ORCID_DELIVERY": "off",
     "ORCID_DELIVERY_INTERVAL": 5.0,
+    # the researcher's say before an item is first sent: "optional" (items go unless the
+    # researcher declines them first) or "required" (items wait for their approval)
+    "ORCID_APPROVAL": "optional",
     # with "celery": at most one wake-up task per this many seconds per process
     "ORCID_CELERY_WAKE_SECONDS": 0.5,
     # transient failures are retried for ever, with exponential backoff up to

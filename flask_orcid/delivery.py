@@ -14,6 +14,7 @@ from flask import Flask, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import signals
 from .errors import ConfigurationError
 from .pages import callback_url
 from .state import current_flask_app, get_state
@@ -25,6 +26,8 @@ __all__ = ["check_mode", "deliverer_for", "listen_commits", "on_connected", "sta
 
 #: Session flag: something was published in this transaction; wake the worker after commit.
 WAKE = "orcid_wake"
+#: Session list: signals to send once this transaction commits, as (signal, sender, kwargs).
+NOTIFY = "orcid_notify"
 
 
 def check_mode(app: Flask) -> None:
@@ -112,11 +115,14 @@ def listen_commits(db: Any) -> None:
     _LISTENING.add(db)
 
     def after_commit(session: Any) -> None:
+        for signal, sender, kwargs in session.info.pop(NOTIFY, ()):
+            signals.notify(signal, sender, **kwargs)
         if session.info.pop(WAKE, False):
             wake()
 
     def after_soft_rollback(session: Any, previous_transaction: Any) -> None:
         session.info.pop(WAKE, None)
+        session.info.pop(NOTIFY, None)
 
     event.listen(db.session, "after_commit", after_commit)
     event.listen(db.session, "after_soft_rollback", after_soft_rollback)

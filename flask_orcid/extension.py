@@ -17,7 +17,7 @@ from flask_babel import Babel
 from sqlalchemy import select
 
 from . import config as _config
-from . import delivery, display, pages, permission_requests, trust
+from . import delivery, display, pages, permission_requests, review_pages, signals, trust
 from .cli import orcid_cli
 from .errors import ConfigurationError, ORCIDError
 from .i18n import LOCALES
@@ -27,7 +27,7 @@ from .protocol.summary import RecordSummary
 from .safety import csrf_field_name, csrf_token
 from .signals import orcid_connected
 from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
-from .sync import connections
+from .sync import approval, connections
 from .sync import outbox as ob
 from .sync.budget import budget_from_config, use_wal
 from .sync.clients import client_from_config
@@ -91,14 +91,17 @@ class ORCID:
             app.config.setdefault(key, value)
         app.extensions["orcid"] = self._make_state(app)
         delivery.check_mode(app)
+        approval.check_mode(app.config["ORCID_APPROVAL"])
         self._setup_babel(app)
         display.register_jinja(app)
         app.jinja_env.globals["orcid_csrf_token"] = csrf_token
         app.jinja_env.globals["orcid_csrf_field"] = csrf_field_name
         app.jinja_env.globals["orcid_outbox_items"] = self._items_for_template
+        app.jinja_env.globals["orcid_review_items"] = review_pages.review_entries
         prefix = app.config["ORCID_URL_PREFIX"] or None
         app.register_blueprint(bp, url_prefix=prefix)
         app.register_blueprint(pages.bp, url_prefix=prefix)
+        app.register_blueprint(review_pages.bp, url_prefix=prefix)
         pages.exempt_from_csrf(app)
         if "orcid" not in app.cli.commands:
             app.cli.add_command(orcid_cli)
@@ -369,10 +372,54 @@ class ORCID:
 
     # -- the outbox ------------------------------------------------------------------------
 
-    def publish(self, user_key: str, key: str, item: Any) -> None:
-        """Record that ``item`` belongs on ``user_key``'s record (committed by the caller)."""
-        ob.publish(self.db.session, self._models(), str(user_key), key, item)
+    def publish(self, user_key: str, key: str, item: Any, *, approved: bool = False) -> None:
+        """Record that ``item`` belongs on ``user_key``'s record (committed by the caller).
+
+        With ``ORCID_APPROVAL = "required"`` a new item waits for the researcher's approval;
+        ``approved=True`` says they already consented on your own page. An item the researcher
+        declined stays declined whatever you publish (only :meth:`approve` lifts it).
+        """
+        ob.publish(self.db.session, self._models(), str(user_key), key, item,
+                   approval=current_app.config["ORCID_APPROVAL"], approved=approved)
         self.db.session.info[delivery.WAKE] = True
+
+    @property
+    def approval_required(self) -> bool:
+        """Whether items wait for the researcher's approval (``ORCID_APPROVAL``)."""
+        return bool(current_app.config["ORCID_APPROVAL"] == approval.APPROVAL_REQUIRED)
+
+    def approve(self, user_key: str, kind: str, key: str) -> approval.Decision:
+        """The researcher agrees that the item goes to their record (commit afterwards;
+        ``item_approved`` is sent after the commit). See :class:`~flask_orcid.sync.approval.
+        Decision` for what the answer means."""
+        return self._decide(approval.approve, signals.item_approved, user_key, kind, key)
+
+    def decline(self, user_key: str, kind: str, key: str) -> approval.Decision:
+        """The researcher does not want the item on their record: it is never sent until they
+        approve it, whatever new versions you publish (commit afterwards; ``item_declined``
+        is sent after the commit). Only before the first delivery: an item on the record
+        already is removed at ORCID by the researcher, or retracted by the site."""
+        return self._decide(approval.decline, signals.item_declined, user_key, kind, key)
+
+    def _decide(self, decide: Callable[..., approval.Decision], signal: Any, user_key: str,
+                kind: str, key: str) -> approval.Decision:
+        session = self.db.session
+        answer = decide(session, self._models(), str(user_key), kind, key)
+        if answer is approval.Decision.DONE:
+            session.info.setdefault(delivery.NOTIFY, []).append(
+                (signal, current_flask_app(), {"user_key": str(user_key), "key": key,
+                                               "kind": kind}))
+            session.info[delivery.WAKE] = True
+        return answer
+
+    def pending_approval(self, user_key: str) -> list[Any]:
+        """The researcher's items waiting for their approval (oldest first)."""
+        return approval.pending_approval(self.db.session, self._models(), str(user_key))
+
+    def undelivered_items(self, user_key: str) -> list[Any]:
+        """The researcher's items not on their record yet that they may still decide on:
+        waiting for approval, declined, or on their way."""
+        return approval.undelivered(self.db.session, self._models(), str(user_key))
 
     def retract(self, user_key: str, key: str) -> None:
         """Record that the item under ``key`` should leave the record (committed by the caller)."""

@@ -49,6 +49,8 @@ STATE_LABELS = {
     m.FAILED: _l("Will be retried"),
     m.PARKED: _l("Not sent"),
     m.REMOVED: _l("Removed by you"),
+    m.AWAITING: _l("Waiting for your approval"),
+    m.DECLINED: _l("Declined by you (never sent)"),
 }
 
 KIND_LABELS = {
@@ -180,6 +182,7 @@ def admin() -> Any:
         attention=attention,
         events=events,
         labels=STATE_LABELS,
+        approval_required=ext.approval_required,
         **_described(ext, [*attention, *events]),
     )
 
@@ -281,4 +284,5 @@ def exempt_from_csrf(app: Flask) -> None:
         csrf.exempt(webhook)
 
 
-__all__ = ["bp", "callback_url", "exempt_from_csrf", "items_context"]
+__all__ = ["KIND_LABELS", "STATE_LABELS", "bp", "callback_url", "exempt_from_csrf",
+           "items_context"]

@@ -34,6 +34,13 @@ item_synced = _signals.signal("item-synced")
 item_failed = _signals.signal("item-failed")
 item_removed_by_researcher = _signals.signal("item-removed-by-researcher")
 
+# The researcher's decision before the first delivery (``ORCID_APPROVAL``), sent after the
+# transaction that recorded it commits, with ``user_key=, key=, kind=``:
+# - item_approved: the item may go to the record (it is sent by the next delivery pass);
+# - item_declined: the item is never sent until the researcher approves it.
+item_approved = _signals.signal("item-approved")
+item_declined = _signals.signal("item-declined")
+
 
 
 def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
@@ -45,6 +52,8 @@ def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
 
 
 __all__ = [
+    "item_approved",
+    "item_declined",
     "item_failed",
     "item_removed_by_researcher",
     "item_synced",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -12,7 +13,9 @@ from flask_orcid.sync.claim import claim
 from tests.plugins.app import db, orcid
 
 
-def _fill(app, synced: int, pending: int) -> None:
+def _fill(app, synced: int, pending: int, held: str = "synced") -> None:
+    """``synced`` rows in state ``held`` (synced, or waiting / declined: never to claim), then
+    ``pending`` rows to do."""
     now = datetime(2026, 1, 1)
     models = orcid.models
     with app.app_context(), db.engine.begin() as conn:
@@ -23,15 +26,18 @@ def _fill(app, synced: int, pending: int) -> None:
         conn.execute(sa.insert(models.Item.__table__), [
             {"user_key": f"u{i % 20}", "kind": "work", "key": f"thesis:{i}", "payload": "{}",
              "payload_hash": "h", "retracted": False, "attempts": 0,
-             "state": "synced" if i < synced else "pending", "created_at": now,
+             "state": held if i < synced else "pending", "created_at": now,
              "updated_at": now} for i in range(synced + pending)])
 
 
-def test_claiming_walks_the_rows_to_do_not_the_outbox(make_app, tmp_path):
+@pytest.mark.parametrize("held", ["synced", "awaiting_approval", "declined"])
+def test_claiming_walks_the_rows_to_do_not_the_outbox(make_app, tmp_path, held):
+    """Rows waiting for the researcher's approval or declined by them (issue 15, item 3) are
+    outside the index like synced ones: never claimed, never walked."""
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'outbox.sqlite'}",
                    ORCID_CLIENT_ID="APP-TEST", ORCID_CLIENT_SECRET="s",
                    ORCID_EMULATOR_URL="http://127.0.0.1:9")
-    _fill(app, synced=3000, pending=40)
+    _fill(app, synced=3000, pending=40, held=held)
     statements: list[str] = []
     with app.app_context():
         def capture(conn, cursor, statement, parameters, context, executemany) -> None:

@@ -37,7 +37,25 @@ def connect(student, authorize, who="josiah@example.edu", approve=True, next="/s
     return student.client.get(callback)
 
 
+def approve_waiting(app) -> int:
+    """What each student does on their page before anything goes to their record (the
+    sample ships ``ORCID_APPROVAL = "required"``): approve every item waiting for them."""
+    from example_repository.db import db
+    from example_repository.orcid_setup import orcid
+
+    with app.app_context():
+        Item = orcid.models.Item
+        waiting = db.session.scalars(
+            db.select(Item).where(Item.state == "awaiting_approval")).all()
+        for item in waiting:
+            orcid.approve(item.user_key, item.kind, item.key)
+        db.session.commit()
+        return len(waiting)
+
+
 def deliver(app) -> str:
+    """The students approve what waits for them, then one delivery pass."""
+    approve_waiting(app)
     result = app.test_cli_runner().invoke(args=["orcid", "deliver"])
     assert result.exit_code == 0, result.output
     return result.output
@@ -441,3 +459,47 @@ def test_admin_sees_when_the_researcher_removed_the_thesis(repo, josiah, admin, 
     assert edited.status_code == 302
     deliver(repo)
     assert ours(emulator.record(JOSIAH)["works"], emulator.client_id) == []
+
+
+def test_the_student_decides_on_their_page_before_anything_is_sent(repo, josiah, admin,
+                                                                   authorize, emulator):
+    """The sample ships ``ORCID_APPROVAL = "required"`` (issue 15, item 3): after acceptance
+    the thesis and the degree wait on the student's page, previewed as ORCID will show them;
+    what they approve goes, what they decline never does, even after the school edits it."""
+    connect(josiah, authorize)
+    submit_thesis(josiah, given_names="Josiah", family_name="Carberry",
+                  email="josiah@example.edu", department="Psychoceramics")
+    [thesis] = theses(repo)
+    accept(admin, thesis.id)
+    assert repo.test_cli_runner().invoke(args=["orcid", "deliver"]).exit_code == 0
+    assert ours(emulator.record(JOSIAH)["works"], emulator.client_id) == []
+    html = admin.client.get(f"/admin/theses/{thesis.id}").get_data(as_text=True)
+    assert "Waiting for the author's approval" in html
+
+    html = josiah.client.get("/my").get_data(as_text=True)
+    assert "Your thesis and degree are ready to go to your ORCID record: review them" in html
+    assert "Notes on the Analytical Engine" in html and "Doctor of Philosophy (PhD)" in html
+    [thesis] = theses(repo)
+    assert f'href="https://doi.org/{thesis.doi}"' in html  # identifiers with their links
+    assert "Supervision" in html and "Brown University" in html
+    thesis_key, degree_key = thesis.orcid_keys
+    for kind, key, decision in (("work", thesis_key, "approve"),
+                                ("education", degree_key, "decline")):
+        response = josiah.post_form("/orcid/review/decide", {
+            "kind": kind, "key": key, "decision": decision, "next": "/my"}, page="/my")
+        assert response.status_code == 302 and response.headers["Location"] == "/my"
+    assert repo.test_cli_runner().invoke(args=["orcid", "deliver"]).exit_code == 0
+    record = emulator.record(JOSIAH)
+    assert [w["title"] for w in ours(record["works"], emulator.client_id)] == [
+        "Notes on the Analytical Engine"]
+    assert ours(record["educations"], emulator.client_id) == []
+    # the school corrects the degree: still declined, still off the record
+    admin.post_form(f"/admin/theses/{thesis.id}/edit", {
+        "edit-title": "Notes on the Analytical Engine", "edit-subtitle": "",
+        "edit-abstract": "A corrected abstract.", "edit-keywords": "computing",
+        "edit-language": "en", "edit-embargo_until": "", "edit-department": "Computing",
+        "edit-degree_date": "2024-06-15", "edit-save": "1"}, page=f"/admin/theses/{thesis.id}")
+    assert repo.test_cli_runner().invoke(args=["orcid", "deliver"]).exit_code == 0
+    assert ours(emulator.record(JOSIAH)["educations"], emulator.client_id) == []
+    html = josiah.client.get("/my").get_data(as_text=True)
+    assert "Declined by you (never sent)" in html

@@ -376,3 +376,26 @@ def test_a_contributor_generates_the_revision_for_a_model_change(tmp_path, monke
     migrate.downgrade(engine, HEAD)
     assert "nickname" not in {c["name"] for c in sa.inspect(engine).get_columns("orcid_accounts")}
     engine.dispose()
+
+
+def test_0006_adds_the_researchers_decision_and_its_downgrade_sends_nothing(engine):
+    """orcid_0006 (issue 15, item 3): the outbox rows get ``approval`` / ``approval_at``; the
+    rows keep their data. A downgrade leaves no row in a state the older code does not know:
+    waiting and declined rows are parked (never sent by themselves)."""
+    migrate.upgrade(engine, "orcid_0004")
+    with engine.begin() as conn:
+        _rows_of_a_0_1_0_site(conn)
+    before = _dump(engine, {"orcid_outbox_items"})
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == HEAD
+    assert _dump(engine, {"orcid_outbox_items"}, like=before) == before
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT approval FROM orcid_outbox_items")).all() == [(None,)]
+        conn.execute(sa.text("UPDATE orcid_outbox_items SET state = 'declined', "
+                             "approval = 'declined', put_code = NULL"))
+    assert differences(engine, migrate.model_metadata()) == []
+    migrate.downgrade(engine, "orcid_0004")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT state FROM orcid_outbox_items")).all() == [("parked",)]
+    assert "approval" not in {c["name"] for c in sa.inspect(engine).get_columns(
+        "orcid_outbox_items")}

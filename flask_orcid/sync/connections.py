@@ -24,7 +24,17 @@ from .crypto import TokenCipher
 from .mixins import AccountMixin, PendingRevocationMixin
 from .models import Models
 from .sql import rowcount
-from .states import ACTIVE, FAILED, PARK_AUTH, PARK_MOVED, PARKED, PENDING, REMOVED
+from .states import (
+    ACTIVE,
+    AWAITING,
+    DECLINED,
+    FAILED,
+    PARK_AUTH,
+    PARK_MOVED,
+    PARKED,
+    PENDING,
+    REMOVED,
+)
 
 __all__ = [
     "AUTH_MESSAGE",
@@ -163,7 +173,9 @@ def record_moved(session: Session, models: Models, user_key: str, deprecated: st
     free = sa.or_(Item.lease_owner.is_(None), Item.lease_expires_at < now)
     mine = Item.lease_owner == lease if lease is not None else sa.false()
     result = session.execute(
-        sa.update(Item).where(Item.user_key == user_key, Item.state != REMOVED,
+        # (rows waiting for approval or declined stay so: parking would resume them later)
+        sa.update(Item).where(Item.user_key == user_key,
+                              Item.state.not_in((REMOVED, AWAITING, DECLINED)),
                               sa.or_(Item.orcid.is_(None), Item.orcid == deprecated),
                               sa.or_(mine, free))
         .values(state=PARKED, park_reason=PARK_MOVED, orcid=primary, put_code=None,

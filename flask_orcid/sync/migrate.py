@@ -67,18 +67,23 @@ VERSION_TABLE = "orcid_alembic_version"
 #: the tables of flask-orcid 0.1.0 (revision ``orcid_0001``), made by ``db.create_all()``
 BASE_TABLES = frozenset({"orcid_accounts", "orcid_pending_revocations", "orcid_outbox_items",
                          "orcid_outbox_events", "orcid_record_sync"})
-#: what ``db.create_all()`` makes, newest first: (revision, tables), so ``flask orcid db stamp``
-#: can name the revision of a database made without migrations (sites before 0.2, test
-#: fixtures). A revision that adds a table adds an entry; one that only changes columns or
-#: indexes must look before it acts, as such a database already has the change.
-_CREATE_ALL_SCHEMAS = (
+#: what ``db.create_all()`` makes, newest first: (revision, tables, (table, column) pairs that
+#: revision added to existing tables), so ``flask orcid db stamp`` can name the revision of a
+#: database made without migrations (sites before 0.2, test fixtures). A revision that adds a
+#: table or a column adds an entry (a column-only revision is told apart by its columns); one
+#: that only changes indexes must look before it acts, as such a database already has them.
+_CREATE_ALL_SCHEMAS: tuple[tuple[str, frozenset[str], frozenset[tuple[str, str]]], ...] = (
     ("orcid_0007", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
-                                  "orcid_worker_heartbeats", "orcid_permission_requests"}),
+                                  "orcid_worker_heartbeats", "orcid_permission_requests"},
+     frozenset({("orcid_outbox_items", "approval")})),
+    ("orcid_0006", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
+                                  "orcid_worker_heartbeats"},
+     frozenset({("orcid_outbox_items", "approval")})),
     ("orcid_0004", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
-                                  "orcid_worker_heartbeats"}),
-    ("orcid_0003", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget"}),
-    ("orcid_0002", BASE_TABLES | {"orcid_oauth_states"}),
-    ("orcid_0001", BASE_TABLES),
+                                  "orcid_worker_heartbeats"}, frozenset()),
+    ("orcid_0003", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget"}, frozenset()),
+    ("orcid_0002", BASE_TABLES | {"orcid_oauth_states"}, frozenset()),
+    ("orcid_0001", BASE_TABLES, frozenset()),
 )
 
 Bind = Engine | Connection | str
@@ -219,9 +224,12 @@ def unversioned_revision(bind: Bind) -> str | None:
     with _connection(bind) as conn:
         if current(conn) is not None:
             return None
-        tables = set(sa.inspect(conn).get_table_names())
-    for revision, made in _CREATE_ALL_SCHEMAS:
-        if made <= tables:
+        inspector = sa.inspect(conn)
+        tables = set(inspector.get_table_names())
+        columns = {(t, c["name"]) for t in sorted(tables & BASE_TABLES)
+                   for c in inspector.get_columns(t)}
+    for revision, made, added in _CREATE_ALL_SCHEMAS:
+        if made <= tables and added <= columns:
             return revision
     return None
 

@@ -128,6 +128,7 @@ class OutboxItemMixin:
     retracted: bool
     put_code: int | None
     state: str
+    approval: str | None
 
     def item(self) -> Work | Affiliation:
         """The desired item, rebuilt from the stored payload."""

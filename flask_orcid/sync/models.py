@@ -9,7 +9,8 @@ rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
 - ``orcid_pending_revocations``: every token we gave up (disconnect, reconnect, a refused
   sign-in) until ORCID confirms the revocation, so no token is left live and forgotten.
 - ``orcid_outbox_items``: one row per (user key, kind, key): the desired payload and its hash,
-  the put-code ORCID gave us, the hash of what we last wrote, a state and the last error.
+  the put-code ORCID gave us, the hash of what we last wrote, a state and the last error, and
+  the researcher's decision before the first delivery (approved / declined).
 - ``orcid_outbox_events``: every attempt (operation, HTTP status, ORCID code; never a token).
 - ``orcid_record_sync``: per record, the webhook registration and pending sync requests.
 - ``orcid_worker_heartbeats``: per delivery worker process, when its last pass ran, its last
@@ -41,6 +42,9 @@ from .mixins import (
 )
 from .states import (
     ACTIVE,
+    APPROVED,
+    AWAITING,
+    DECLINED,
     FAILED,
     INVALID,
     PARK_AUTH,
@@ -63,6 +67,9 @@ from .states import (
 # them from here.
 __all__ = [
     "ACTIVE",
+    "APPROVED",
+    "AWAITING",
+    "DECLINED",
     "FAILED",
     "INVALID",
     "PARKED",
@@ -227,6 +234,10 @@ def _item_model(db: Any) -> Any:
         created_at = db.Column(sa.DateTime, nullable=False, default=utcnow)
         updated_at = db.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
         synced_at = db.Column(sa.DateTime)
+        #: the researcher's decision before the first delivery: None (none yet), "approved"
+        #: or "declined" (see :mod:`.approval`); kept across new versions of the item
+        approval = db.Column(sa.String(16))
+        approval_at = db.Column(sa.DateTime)
 
     return OutboxItem
 

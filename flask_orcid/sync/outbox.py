@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..errors import ValidationError
 from ..protocol.model import Affiliation, Work
 from ..protocol.vocabulary import AFFILIATION_SECTIONS
+from .approval import held_state, initial_state
 from .clock import utcnow
 from .mixins import item_from_payload
 from .models import Models
@@ -30,6 +31,10 @@ from .results import parse_self_ids
 from .sql import rowcount
 from .states import (
     ACTIVE,
+    APPROVAL_OPTIONAL,
+    APPROVED,
+    AWAITING,
+    DECLINED,
     FAILED,
     PARKED,
     PENDING,
@@ -90,7 +95,7 @@ def _check(user_key: str, key: str) -> None:
 # -- the publishing API ----------------------------------------------------------------------
 
 _NEW_ROW = ("user_key", "kind", "key", "payload", "payload_hash", "retracted", "state",
-            "attempts", "created_at", "updated_at")
+            "attempts", "approval", "approval_at", "created_at", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -147,8 +152,14 @@ class _NewKeyInsert:
 
 
 def publish(session: Session, models: Models, user_key: str, key: str,
-            item: Work | Affiliation) -> Any:
+            item: Work | Affiliation, *, approval: str = APPROVAL_OPTIONAL,
+            approved: bool = False) -> Any:
     """Record that ``item`` should be on ``user_key``'s record under ``key``.
+
+    ``approval`` is the site's ``ORCID_APPROVAL``: with ``required`` a new item waits for the
+    researcher's approval before its first delivery; ``approved=True`` says the researcher
+    already consented (on the host's own page). A declined item stays declined whatever
+    changed in it (:mod:`.approval`); consent given here never overrides a decline.
 
     Validates at once (``ValidationError`` naming the field) and only adds or changes rows in
     ``session``'s transaction: the caller commits. Publishing an unchanged item changes nothing.
@@ -174,7 +185,9 @@ def publish(session: Session, models: Models, user_key: str, key: str,
     now = utcnow()
     if _NewKeyInsert.of(Item.__table__, conn.dialect).run(conn, {
             "user_key": user_key, "kind": kind, "key": key, "payload": text,
-            "payload_hash": digest, "retracted": False, "state": PENDING, "attempts": 0,
+            "payload_hash": digest, "retracted": False,
+            "state": initial_state(approval, approved), "attempts": 0,
+            "approval": APPROVED if approved else None, "approval_at": now if approved else None,
             "created_at": now, "updated_at": now}):
         return None
     rows = session.execute(
@@ -188,10 +201,19 @@ def publish(session: Session, models: Models, user_key: str, key: str,
             # The host re-published the key as another kind: the old item goes away.
             _retract_row(other)
     if row is None:
+        # the key's item under another kind carries the researcher's decision over
+        earlier = next((o.approval for o in rows if o.approval), None)
+        decision = DECLINED if earlier == DECLINED else (
+            APPROVED if approved or earlier == APPROVED else None)
         row = Item(user_key=user_key, kind=kind, key=key, payload=text, payload_hash=digest,
-                   retracted=False, state=PENDING, attempts=0)
+                   retracted=False, attempts=0, approval=decision,
+                   approval_at=now if decision else None,
+                   state=DECLINED if decision == DECLINED
+                   else initial_state(approval, decision == APPROVED))
         session.add(row)
         return row
+    if approved:
+        _consent(row, now)
     if row.payload_hash == digest and not row.retracted:
         return row  # unchanged: a no-op
     if (row.put_code is None and row.last_attempt_at is not None
@@ -210,6 +232,13 @@ def publish(session: Session, models: Models, user_key: str, key: str,
         # The researcher removed it; a new version is not a reason to put it back
         # (only ``resend`` does that).
         return row
+    held = held_state(row, approval)
+    if held is not None:
+        # never delivered, and declined or still waiting for the researcher's approval: the
+        # new version waits likewise (the decision outlives edits)
+        row.state = _forced(held)
+        _clear_error(row)
+        return row
     if row.put_code is not None and row.written_hash == digest:
         # back to what is already on the record; decided by the UPDATE itself, as a worker
         # may be writing another version right now (then it stays pending)
@@ -220,6 +249,17 @@ def publish(session: Session, models: Models, user_key: str, key: str,
         row.state = _forced(PENDING)
     _clear_error(row)
     return row
+
+
+def _consent(row: Any, now: Any) -> None:
+    """``publish(..., approved=True)``: record consent given on the host's page, unless the
+    researcher declined here (their decline wins; only :func:`.approval.approve` lifts it)."""
+    if row.approval is not None:
+        return
+    row.approval = APPROVED
+    row.approval_at = now
+    if row.state == AWAITING:
+        row.state = _forced(PENDING)
 
 
 def retract(session: Session, models: Models, user_key: str, key: str) -> None:
@@ -385,9 +425,20 @@ def forget_user(session: Session, models: Models, user_key: str, orcid: str | No
     """Disconnect: remove everything the outbox stored for this connection (caller commits).
 
     What is already on the ORCID record stays there (it is the researcher's to keep or delete).
+    The researcher's decisions on items never sent stay too (they are about the site's items,
+    not about the connection): an item they declined is not sent after they connect again.
     """
     Item, Event, RecordSync = models.Item, models.Event, models.RecordSync
-    session.execute(sa.delete(Item).where(Item.user_key == user_key),
+    decided = sa.and_(Item.user_key == user_key, Item.approval.is_not(None),
+                      Item.put_code.is_(None), Item.retracted.is_(False))
+    session.execute(
+        sa.update(Item).where(decided).values(
+            orcid=None, lease_owner=None, lease_expires_at=None, attempts=0,
+            next_attempt_at=None, park_reason=None, error_status=None, error_code=None,
+            error_message=None, updated_at=utcnow(),
+            state=sa.case((Item.approval == DECLINED, DECLINED), else_=PENDING)),
+        execution_options={"synchronize_session": False})
+    session.execute(sa.delete(Item).where(Item.user_key == user_key, ~decided),
                     execution_options={"synchronize_session": False})
     session.execute(sa.delete(Event).where(Event.user_key == user_key),
                     execution_options={"synchronize_session": False})

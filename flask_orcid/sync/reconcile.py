@@ -41,7 +41,7 @@ from .models import Models
 from .policy import is_outage
 from .results import REMOVED_MESSAGE, parse_self_ids
 from .sql import rowcount
-from .states import ACTIVE, FAILED, PARKED, PENDING, REMOVED, SYNCED
+from .states import ACTIVE, AWAITING, FAILED, PARKED, PENDING, REMOVED, SYNCED
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,10 @@ def _apply(session: Session, models: Models, account: Any, rows: Sequence[Any], 
         present = ours.get(row.kind, set())
         if row.put_code is not None and row.state != REMOVED and int(row.put_code) not in present:
             _gone(judging, row)
-        elif row.put_code is None and row.state in (PENDING, FAILED, PARKED):
+        elif row.put_code is None and row.state in (PENDING, FAILED, PARKED, AWAITING):
+            # (a row waiting for approval whose item is on the record already, from an earlier
+            # connection: it was delivered then, so the next pass updates it. A declined row
+            # is never adopted: nothing of it is ever written.)
             _adopt(judging, row, self_ids.get(row.kind, {}))
 
 

@@ -7,6 +7,12 @@ from __future__ import annotations
 
 __all__ = [
     "ACTIVE",
+    "APPROVAL_MODES",
+    "APPROVAL_OPTIONAL",
+    "APPROVAL_REQUIRED",
+    "APPROVED",
+    "AWAITING",
+    "DECLINED",
     "FAILED",
     "INVALID",
     "PARKED",
@@ -35,7 +41,24 @@ SYNCED = "synced"
 FAILED = "failed"
 PARKED = "parked"
 REMOVED = "removed_by_researcher"
-STATES = (PENDING, SYNCED, FAILED, PARKED, REMOVED)
+#: Never sent: the site requires the researcher's approval first (``ORCID_APPROVAL =
+#: "required"``) and none was given yet.
+AWAITING = "awaiting_approval"
+#: Never sent: the researcher declined the item. It stays declined across new versions of the
+#: item until they approve it.
+DECLINED = "declined"
+STATES = (PENDING, SYNCED, FAILED, PARKED, REMOVED, AWAITING, DECLINED)
+
+#: The researcher's decision on an item, stored in the row's ``approval`` column (None: no
+#: decision). ``declined`` is spelled like the row state it leads to.
+APPROVED = "approved"
+
+#: ``ORCID_APPROVAL``: items wait for the researcher's approval before their first delivery
+#: (``required``), or go out unless the researcher declines them first (``optional``, the
+#: default: what sites did before approval existed).
+APPROVAL_REQUIRED = "required"
+APPROVAL_OPTIONAL = "optional"
+APPROVAL_MODES = (APPROVAL_OPTIONAL, APPROVAL_REQUIRED)
 
 #: Why a row is parked. ``auth`` and ``scope`` rows resume by themselves when the researcher
 #: reconnects; the others wait for an admin's ``retry`` or a new ``publish``.

@@ -14,8 +14,14 @@ from flask import session
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import wait_until
-from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
-from tests.outbox_support import item_suffix
+from tests.browser.test_repository_browser import (
+    decide_on_dashboard,
+    fill_thesis,
+    register,
+    sign_in_at_emulator,
+)
+from tests.outbox_support import degree, item_suffix, thesis
+from tests.plugins.app import db, orcid
 
 # without axe-playwright-python (the test extra) these are skipped, like the other browser tests
 pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
@@ -127,6 +133,13 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
     admin.wait_for_selector("#doi")
     audit.check(admin, "admin-published")
     landing = admin.url.replace("/admin/theses/", "/theses/")
+    # the student's approval step (ORCID_APPROVAL = "required" in the sample): the review on
+    # their page and the extension's own review page, then both items approved
+    page.goto(f"{base}/my")
+    audit.check(page, "dashboard-approval")
+    page.goto(f"{base}/orcid/review")
+    audit.check(page, "orcid-review")
+    decide_on_dashboard(page, base, {"work": "approve", "education": "approve"})
 
     def delivered():
         record = emulator.record(orcid_id)
@@ -186,7 +199,7 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
 def test_the_extensions_own_pages_outside_any_site_layout(lang, make_app, make_user, emulator,
                                                           new_page):
     """flask-orcid's pages with its own minimal layout (a host that does not restyle them)."""
-    app = make_app(TESTING=False, ORCID_REACHABILITY_SECONDS=60)
+    app = make_app(TESTING=False, ORCID_REACHABILITY_SECONDS=60, ORCID_APPROVAL="required")
     _given, _family, email, orcid_password, _orcid_id = PEOPLE[lang]
     user = make_user(app, email=email, locale=lang)
 
@@ -215,8 +228,14 @@ def test_the_extensions_own_pages_outside_any_site_layout(lang, make_app, make_u
         page.click("#consent-form button[value=authorize]")
         page.wait_for_url(f"{base}/orcid/")
         audit.check(page, "connection")
+        with app.app_context():  # the site publishes; the researcher reviews it first
+            orcid.publish(str(user.id), "thesis:1", thesis(1))
+            orcid.publish(str(user.id), "degree:1", degree(1))
+            db.session.commit()
         page.goto(f"{base}/orcid/items")
         audit.check(page, "items")
+        page.goto(f"{base}/orcid/review")
+        audit.check(page, "review")
         page.goto(f"{base}/orcid/disconnect/confirm")
         audit.check(page, "disconnect-confirm")
         page.click("#confirm-disconnect")

@@ -61,6 +61,16 @@ def fill_thesis(page, title: str) -> None:
         "buffer": make_pdf(title)}])
 
 
+def decide_on_dashboard(page, base: str, decisions: dict[str, str]) -> None:
+    """The student's approval step after acceptance (the sample ships ORCID_APPROVAL =
+    "required"): on their page, approve or decline each item, by ``data-kind``."""
+    page.goto(f"{base}/my")
+    for kind, decision in decisions.items():
+        item = page.locator(f"#orcid-approval li.orcid-review-item[data-kind='{kind}']")
+        with page.expect_navigation(url=f"{base}/my"):
+            item.locator(f"button[value={decision}]").click()
+
+
 def test_student_and_admin_story(live_repo, emulator, new_page, screenshot):
     base = live_repo.url
     student = new_page()
@@ -114,7 +124,10 @@ def test_student_and_admin_story(live_repo, emulator, new_page, screenshot):
     handle = admin.locator("#handle").inner_text()
     assert doi.startswith("10.5072/etd.2024.") and handle.startswith("20.500.99999/etd.")
 
-    # the background deliverer posts the work and the education to the emulator
+    # the student approves both on their page; the background deliverer then posts the work
+    # and the education to the emulator
+    decide_on_dashboard(student, base, {"work": "approve", "education": "approve"})
+
     def delivered():
         record = emulator.record(JOSIAH)
         works = ours(record["works"], emulator.client_id)

@@ -1,7 +1,7 @@
 """orcid_permission_requests: permission requests sent to researchers' ORCID inboxes.
 
 Revision ID: orcid_0007
-Revises: orcid_0004
+Revises: orcid_0006
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "orcid_0007"
-down_revision: str | None = "orcid_0004"
+down_revision: str | None = "orcid_0006"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
