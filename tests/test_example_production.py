@@ -58,4 +58,4 @@ def test_gunicorn_serves_the_sample_repository(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
-    assert _flask(tmp_path, "orcid", "db", "current").stdout.strip() == "orcid_0004 (head)"
+    assert _flask(tmp_path, "orcid", "db", "current").stdout.strip() == "orcid_0005 (head)"

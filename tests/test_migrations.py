@@ -29,7 +29,7 @@ from tests.schema_0_1_0 import metadata_0_1_0
 
 ORCID_TABLES = {"orcid_accounts", "orcid_pending_revocations", "orcid_outbox_items",
                 "orcid_outbox_events", "orcid_record_sync", "orcid_oauth_states",
-                "orcid_rate_budget", "orcid_worker_heartbeats"}
+                "orcid_rate_budget", "orcid_worker_heartbeats", "orcid_invitations"}
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 30, 12, 0, 0)
 
@@ -75,7 +75,7 @@ def tables(engine: sa.Engine) -> set[str]:
 def test_upgrade_from_empty_builds_exactly_the_models(engine):
     migrate.upgrade(engine)
     assert tables(engine) == ORCID_TABLES | {"orcid_alembic_version"}
-    assert migrate.current(engine) == migrate.head() == "orcid_0004"
+    assert migrate.current(engine) == migrate.head() == "orcid_0005"
     # the models as the extension defines them on a host's Flask-SQLAlchemy db, and on a
     # metadata of their own (what autogenerate compares against): nothing to change
     assert differences(engine, host_db.metadata) == []
@@ -86,7 +86,8 @@ def test_upgrade_from_empty_builds_exactly_the_models(engine):
 def test_revision_0001_is_the_schema_of_0_1_0(engine):
     migrate.upgrade(engine, "orcid_0001")
     assert tables(engine) == ORCID_TABLES - {"orcid_oauth_states", "orcid_rate_budget",
-                                       "orcid_worker_heartbeats"} | {"orcid_alembic_version"}
+                                       "orcid_worker_heartbeats", "orcid_invitations"} | {
+        "orcid_alembic_version"}
     assert differences(engine, metadata_0_1_0()) == []
 
 
@@ -145,7 +146,7 @@ def test_a_0_1_0_database_is_stamped_and_upgraded_with_its_rows(engine):
     assert migrate.unversioned_revision(engine) is None
     migrate.upgrade(engine)
 
-    assert migrate.current(engine) == "orcid_0004"
+    assert migrate.current(engine) == "orcid_0005"
     assert _dump(engine, migrate.BASE_TABLES, like=before) == before
     assert all(before.values())  # every table had its row
     assert differences(engine, migrate.model_metadata()) == []
@@ -154,10 +155,10 @@ def test_a_0_1_0_database_is_stamped_and_upgraded_with_its_rows(engine):
 def test_a_database_made_by_create_all_after_0_1_0_matches_the_head(engine):
     host_db.metadata.create_all(engine, tables=[
         t for name, t in host_db.metadata.tables.items() if name.startswith("orcid_")])
-    assert migrate.unversioned_revision(engine) == "orcid_0004"
-    migrate.stamp(engine, "orcid_0004")
+    assert migrate.unversioned_revision(engine) == "orcid_0005"
+    migrate.stamp(engine, "orcid_0005")
     migrate.upgrade(engine)  # nothing to do, and no complaint
-    assert migrate.current(engine) == "orcid_0004"
+    assert migrate.current(engine) == "orcid_0005"
 
 
 def test_downgrade_removes_only_what_each_revision_added(engine):
@@ -172,7 +173,8 @@ def test_downgrade_removes_only_what_each_revision_added(engine):
 
     migrate.downgrade(engine, "orcid_0001")
     assert migrate.current(engine) == "orcid_0001"
-    assert not {"orcid_oauth_states", "orcid_rate_budget", "orcid_worker_heartbeats"} & tables(engine)
+    assert not {"orcid_oauth_states", "orcid_rate_budget", "orcid_worker_heartbeats",
+                "orcid_invitations"} & tables(engine)
     assert _dump(engine, {"orcid_accounts"})["orcid_accounts"][0][2] == "0000-0002-1825-0097"
 
     migrate.downgrade(engine, "base")
@@ -238,7 +240,7 @@ def test_a_host_chain_can_carry_the_extension_revisions(tmp_path, engine):
     """A Flask-Migrate host upgrades ``heads``: the extension's revisions then live in the
     host's ``alembic_version``, on a branch labelled ``orcid``."""
     config = _host_chain(tmp_path)
-    assert _host_command(config, engine, "upgrade", "heads") == {"host_0001", "orcid_0004"}
+    assert _host_command(config, engine, "upgrade", "heads") == {"host_0001", "orcid_0005"}
     assert tables(engine) == ORCID_TABLES | {"users", "alembic_version"}
     assert differences(engine, migrate.model_metadata()) == []
     assert _host_command(config, engine, "downgrade", "orcid@base") == {"host_0001"}
@@ -249,8 +251,8 @@ def test_a_site_moves_its_orcid_revisions_into_the_host_chain(tmp_path, engine):
     config = _host_chain(tmp_path)
     _host_command(config, engine, "upgrade", "host_0001")
     migrate.upgrade(engine)  # until now: flask orcid db upgrade, orcid_alembic_version
-    assert _host_command(config, engine, "stamp", "orcid_0004") == {"host_0001", "orcid_0004"}
-    assert _host_command(config, engine, "upgrade", "heads") == {"host_0001", "orcid_0004"}
+    assert _host_command(config, engine, "stamp", "orcid_0005") == {"host_0001", "orcid_0005"}
+    assert _host_command(config, engine, "upgrade", "heads") == {"host_0001", "orcid_0005"}
 
 
 NO_EMULATOR = {"ORCID_EMULATOR_URL": "http://127.0.0.1:9", "ORCID_CLIENT_ID": "APP-TEST0000000001",
@@ -268,9 +270,9 @@ def test_flask_orcid_db_commands(make_app, tmp_path):
 
     result = runner.invoke(args=["orcid", "db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "orcid_0004 (head)" in result.output
+    assert "orcid_0005 (head)" in result.output
     result = runner.invoke(args=["orcid", "db", "current"])
-    assert result.output == "orcid_0004 (head)\n"
+    assert result.output == "orcid_0005 (head)\n"
 
     result = runner.invoke(args=["orcid", "db", "downgrade", "orcid_0001"])
     assert result.exit_code == 0 and "orcid_0001" in result.output
@@ -278,7 +280,7 @@ def test_flask_orcid_db_commands(make_app, tmp_path):
         assert "orcid_oauth_states" not in tables(host_db.engine)
     assert runner.invoke(args=["orcid", "db", "current"]).output == "orcid_0001\n"
     assert runner.invoke(args=["orcid", "db", "upgrade"]).exit_code == 0
-    assert runner.invoke(args=["orcid", "db", "current"]).output == "orcid_0004 (head)\n"
+    assert runner.invoke(args=["orcid", "db", "current"]).output == "orcid_0005 (head)\n"
 
     result = runner.invoke(args=["orcid", "db", "downgrade", "base"])
     assert result.exit_code == 0
@@ -294,11 +296,11 @@ def test_a_create_all_database_is_stamped_from_the_command_line(make_app, tmp_pa
     runner = app.test_cli_runner()
     result = runner.invoke(args=["orcid", "db", "upgrade"])
     assert result.exit_code != 0
-    assert "flask orcid db stamp orcid_0004" in result.output  # says what to do
+    assert "flask orcid db stamp orcid_0005" in result.output  # says what to do
 
     result = runner.invoke(args=["orcid", "db", "stamp"])  # the revision the tables match
     assert result.exit_code == 0, result.output
-    assert "stamped at revision orcid_0004 (head)" in result.output
+    assert "stamped at revision orcid_0005 (head)" in result.output
     assert runner.invoke(args=["orcid", "db", "upgrade"]).exit_code == 0
     result = runner.invoke(args=["orcid", "db", "stamp"])
     assert result.exit_code != 0 and "Nothing to stamp" in result.output
@@ -356,10 +358,10 @@ def test_a_contributor_generates_the_revision_for_a_model_change(tmp_path, monke
     monkeypatch.setattr(migrate, "model_metadata", lambda: changed)
 
     assert migrate.main(["revision", "-m", "Account nickname"]) == 0
-    (written,) = (migrations / "versions").glob("orcid_0005_*.py")
+    (written,) = (migrations / "versions").glob("orcid_0006_*.py")
     text = written.read_text()
-    assert "revision: str = 'orcid_0005'" in text
-    assert "down_revision: str | None = 'orcid_0004'" in text
+    assert "revision: str = 'orcid_0006'" in text
+    assert "down_revision: str | None = 'orcid_0005'" in text
     assert "add_column(sa.Column('nickname', sa.String(length=64), nullable=True))" in text
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache",
                            "--config", str(ROOT / "ruff.toml"), str(written)],
@@ -368,8 +370,8 @@ def test_a_contributor_generates_the_revision_for_a_model_change(tmp_path, monke
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'site.sqlite'}")
     migrate.upgrade(engine)
-    assert migrate.current(engine) == "orcid_0005"
+    assert migrate.current(engine) == "orcid_0006"
     assert differences(engine, changed) == []
-    migrate.downgrade(engine, "orcid_0004")
+    migrate.downgrade(engine, "orcid_0005")
     assert "nickname" not in {c["name"] for c in sa.inspect(engine).get_columns("orcid_accounts")}
     engine.dispose()

@@ -95,4 +95,4 @@ def test_the_installed_wheel_migrates_from_its_own_files(wheel, tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=60, cwd=tmp_path, env={"PYTHONPATH": str(site)})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["orcid_0004", "False"]  # no sample from the wheel
+    assert result.stdout.split() == ["orcid_0005", "False"]  # no sample from the wheel
