@@ -55,6 +55,8 @@ from .protocol.xml_reader import (
     parse_works_bulk_read,
 )
 from .signals import (
+    invitation_accepted,
+    invitation_declined,
     item_failed,
     item_removed_by_researcher,
     item_synced,
@@ -84,6 +86,8 @@ __all__ = [
     "orcid_connected",
     "orcid_denied",
     "orcid_disconnected",
+    "invitation_accepted",
+    "invitation_declined",
     # identifiers
     "ORCIDIdValidator",
     "doi_key",
