@@ -78,6 +78,9 @@ def complete_invitation(entry: dict[str, Any], code: str) -> Any:
     page = safe_next(entry.get("next"))
     with force_locale(invitation.lang):
         check_answerable(invitation)  # nothing exchanged for a closed invitation
+        # end the read before calling ORCID: the rate budget writes through its own
+        # connection, and SQLite would make it wait for this one
+        _ext().db.session.commit()
         try:
             token, orcid_id = exchange_and_verify(code, None, page or "/", openid=False)
         except ORCIDPageError as exc:

@@ -50,7 +50,8 @@ def start(client: Any, link: str, add_work: bool = False) -> Any:
     """Open the emailed link, then press "Continue to ORCID"; the response of the POST."""
     page = client.get(path_of(link))
     assert page.status_code == 200, page.get_data(as_text=True)
-    data = {"csrf_token": csrf(page.get_data(as_text=True))}
+    html = page.get_data(as_text=True)
+    data = {"csrf_token": csrf(html[html.index('id="orcid-invitation-form"'):])}
     if add_work:
         data["add_work"] = "yes"
     return client.post(path_of(link) + "/start", data=data)

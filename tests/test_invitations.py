@@ -92,7 +92,7 @@ def test_invite_sends_a_multipart_email_with_a_working_link(mail_app, smtp_serve
 def test_the_email_and_the_page_are_in_the_inviters_language(mail_app, smtp_server):
     invite(mail_app, lang="es", offer_work=True)
     [message] = smtp_server.wait(1)
-    assert message["Subject"] == "Ada Lovelace le pide que confirme su iD ORCID"
+    assert message["Subject"] == "Ada Lovelace le pide que confirme su iD de ORCID"
     assert message["Content-Language"] == "es"
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Estimado/a Charles Babbage" in text and "como director/a" in text
@@ -100,7 +100,7 @@ def test_the_email_and_the_page_are_in_the_inviters_language(mail_app, smtp_serv
     client = mail_app.test_client()
     html = client.get(path_of(link_of(smtp_server)),
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert '<html lang="es">' in html and "Confirme su iD ORCID" in html
+    assert '<html lang="es">' in html and "Confirme su iD de ORCID" in html
     assert 'name="add_work"' in html and "Continuar a ORCID" in html
 
 

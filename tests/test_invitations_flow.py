@@ -110,7 +110,7 @@ def test_opted_in_the_work_reaches_the_invitees_record(make_app, smtp_server, ho
     callback = emulator.authorize(response.headers["Location"], MARIA)
     client.get(path_of(callback))
     html = client.get(path_of(link_of(smtp_server))).get_data(as_text=True)
-    assert "Gracias: su iD ORCID está confirmado" in html
+    assert "Gracias: su iD de ORCID está confirmado" in html
     assert "Añadiremos este trabajo a su registro ORCID" in html
     assert "Retirar el permiso" in html
 
@@ -161,7 +161,7 @@ def test_denial_at_orcid_then_a_change_of_mind(make_app, smtp_server, hooks, emu
     with captured(invitation_declined) as declined:
         page = answer(client, emulator, link, MARIA, approve=False)
     html = page.get_data(as_text=True)
-    assert "No confirmó su iD ORCID" in html and "no se guardó nada" in html
+    assert "No confirmó su iD de ORCID" in html and "no se guardó nada" in html
     assert f'href="{path_of(link)}"' in html  # "Try again" leads back to the invitation
     assert declined and row(app, invitation_id).status == st.INVITATION_DECLINED
     assert emulator_tokens(emulator, MARIA_ID) == []
