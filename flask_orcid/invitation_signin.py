@@ -19,7 +19,7 @@ Whatever fails, nothing is stored and the tokens are given back.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import redirect, render_template, session
 from flask_babel import force_locale
@@ -35,7 +35,7 @@ from .sync import connections
 from .sync import invitations as inv
 from .sync.reconcile import request_sync
 
-__all__ = ["complete_invitation", "invitation_denied"]
+__all__ = ["complete_invitation", "invitation_denied", "invitation_failed"]
 
 log = logging.getLogger(__name__)
 
@@ -147,3 +147,15 @@ def invitation_denied(entry: dict[str, Any]) -> Any:
             retry_url=safe_next(entry.get("next")),
             inviter=invitation.inviter_name, orcid_page_lang=invitation.lang,
             support_email=current_flask_app().config.get("ORCID_SUPPORT_EMAIL"))
+
+
+def invitation_failed(entry: dict[str, Any], message: Any) -> NoReturn:
+    """ORCID answered an invitation's sign-in with an error: our words for it (``message``, a
+    lazy string, or a generic one), in the invitation's language; "start again" leads back to
+    the invitation's page."""
+    invitation = _invitation(entry)
+    with force_locale(invitation.lang):
+        text = str(message) if message is not None else _(
+            "ORCID could not complete the sign-in. Nothing was stored. Please try again.")
+        raise InvitationFailedError(text, next_url=safe_next(entry.get("next")),
+                                    lang=invitation.lang)

@@ -21,10 +21,9 @@ from werkzeug.wrappers import Response
 from .checks import orcid_reachable, verify_connection
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
-from .invitation_signin import complete_invitation, invitation_denied
+from .invitation_signin import complete_invitation, invitation_denied, invitation_failed
 from .oauth_state import orcid_lang, remember_state, take_state
 from .page_errors import (
-    InvitationFailedError,
     ORCIDPageError,
     ORCIDRefusedError,
     ORCIDUnavailableError,
@@ -238,10 +237,7 @@ def _callback_error(error: str) -> Any:
     if entry.get("inv"):
         log.warning("ORCID returned an error to an invitation: %s (%s)", loggable(error, 100),
                     description)
-        raise InvitationFailedError(
-            ORCID_CALLBACK_ERRORS.get(error) or _(
-                "ORCID could not complete the sign-in. Nothing was stored. Please try again."),
-            next_url=next_url)
+        invitation_failed(entry, ORCID_CALLBACK_ERRORS.get(error))
     if error == "access_denied":
         orcid_denied.send(
             current_flask_app(),

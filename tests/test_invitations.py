@@ -121,7 +121,7 @@ def test_without_a_public_address_invite_says_what_to_set(make_app, smtp_server)
 
 
 def test_a_mail_server_down_leaves_the_invitation_unsent_then_resend_sends_it(
-        make_app, smtp_server_factory, hooks, login, make_user):
+        make_app, smtp_server_factory, invitation_hooks, login, make_user):
     down = smtp_server_factory()
     port = down.port
     down.stop()
@@ -245,7 +245,7 @@ def session_csrf(client) -> str:
         return str(sess["_orcid_csrf"])
 
 
-def test_cancel_and_resend_by_the_inviter(mail_app, smtp_server, hooks, make_user, login):
+def test_cancel_and_resend_by_the_inviter(mail_app, smtp_server, invitation_hooks, make_user, login):
     invitation = invite(mail_app)
     first = path_of(link_of(smtp_server))
     inviter = make_user(mail_app)  # key "1": allowed by the hooks fixture
@@ -274,7 +274,7 @@ def test_cancel_and_resend_by_the_inviter(mail_app, smtp_server, hooks, make_use
         assert orcid.get_invitation(invitation.id).status == st.INVITATION_CANCELLED
 
 
-def test_only_whom_the_hook_allows_may_resend_or_cancel(mail_app, smtp_server, hooks,
+def test_only_whom_the_hook_allows_may_resend_or_cancel(mail_app, smtp_server, invitation_hooks,
                                                         make_user, login):
     invitation = invite(mail_app)
     client = mail_app.test_client()
@@ -309,7 +309,7 @@ def test_a_host_user_key_may_not_look_like_an_invitees(make_app):
         orcid._current_user_loader = saved
 
 
-def test_the_inviters_list_shows_each_status(mail_app, smtp_server, hooks, monkeypatch):
+def test_the_inviters_list_shows_each_status(mail_app, smtp_server, invitation_hooks, monkeypatch):
     with clock_at(monkeypatch, inv.clock.utcnow()) as now:
         sent = invite(mail_app, name="Sent Person", email="s@example.edu")
         cancelled = invite(mail_app, name="Gone Person", email="g@example.edu")

@@ -54,7 +54,7 @@ def app_with_mail(make_app, smtp_server, **config):
                     **config)
 
 
-def test_an_invitee_proves_their_id_and_only_the_id_is_kept(make_app, smtp_server, hooks,
+def test_an_invitee_proves_their_id_and_only_the_id_is_kept(make_app, smtp_server, invitation_hooks,
                                                               emulator):
     app = app_with_mail(make_app, smtp_server)
     invitation_id = invite(app)
@@ -79,7 +79,7 @@ def test_an_invitee_proves_their_id_and_only_the_id_is_kept(make_app, smtp_serve
     assert page.status_code == 200 and "Thank you: your ORCID iD is confirmed" in html
     assert f"{emulator.url}/{MARIA_ID}" in html and 'class="orcid-id-icon"' in html
     assert accepted and accepted[0]["account"] is None
-    assert hooks["accepted"] == [(invitation_id, MARIA_ID, None)]
+    assert invitation_hooks["accepted"] == [(invitation_id, MARIA_ID, None)]
 
     found = row(app, invitation_id)
     assert found.status == st.INVITATION_AUTHENTICATED and found.orcid == MARIA_ID
@@ -100,7 +100,7 @@ def test_an_invitee_proves_their_id_and_only_the_id_is_kept(make_app, smtp_serve
     assert len(emulator_tokens(emulator, MARIA_ID)) == 1
 
 
-def test_opted_in_the_work_reaches_the_invitees_record(make_app, smtp_server, hooks, emulator):
+def test_opted_in_the_work_reaches_the_invitees_record(make_app, smtp_server, invitation_hooks, emulator):
     app = app_with_mail(make_app, smtp_server, ORCID_DELIVERY="off")
     invitation_id = invite(app, offer_work=True, lang="es")
     client = app.test_client()
@@ -143,17 +143,17 @@ def test_opted_in_the_work_reaches_the_invitees_record(make_app, smtp_server, ho
             if w["source_client_id"] == emulator.client_id]
 
 
-def test_not_ticking_the_box_asks_for_the_id_only(make_app, smtp_server, hooks, emulator):
+def test_not_ticking_the_box_asks_for_the_id_only(make_app, smtp_server, invitation_hooks, emulator):
     app = app_with_mail(make_app, smtp_server)
     invitation_id = invite(app, offer_work=True)
     client = app.test_client()
     page = answer(client, emulator, link_of(smtp_server), MARIA, add_work=False)
     assert "We did not ask for permission to add anything" in page.get_data(as_text=True)
     assert row(app, invitation_id).opted_in is False
-    assert hooks["accepted"][0][2] is None
+    assert invitation_hooks["accepted"][0][2] is None
 
 
-def test_denial_at_orcid_then_a_change_of_mind(make_app, smtp_server, hooks, emulator):
+def test_denial_at_orcid_then_a_change_of_mind(make_app, smtp_server, invitation_hooks, emulator):
     app = app_with_mail(make_app, smtp_server)
     invitation_id = invite(app, lang="es")
     client = app.test_client()
@@ -171,7 +171,7 @@ def test_denial_at_orcid_then_a_change_of_mind(make_app, smtp_server, hooks, emu
     assert row(app, invitation_id).status == st.INVITATION_AUTHENTICATED
 
 
-def test_a_different_id_than_the_typed_one_is_explained(make_app, smtp_server, hooks, emulator):
+def test_a_different_id_than_the_typed_one_is_explained(make_app, smtp_server, invitation_hooks, emulator):
     app = app_with_mail(make_app, smtp_server)
     invitation_id = invite(app, typed_orcid=JOSIAH_ID)
     page = answer(app.test_client(), emulator, link_of(smtp_server), MARIA)
@@ -182,7 +182,7 @@ def test_a_different_id_than_the_typed_one_is_explained(make_app, smtp_server, h
     assert found.orcid == MARIA_ID and found.typed_orcid == JOSIAH_ID
 
 
-def test_an_invitation_closed_while_at_orcid_stores_nothing(make_app, smtp_server, hooks,
+def test_an_invitation_closed_while_at_orcid_stores_nothing(make_app, smtp_server, invitation_hooks,
                                                            emulator, monkeypatch):
     app = app_with_mail(make_app, smtp_server)
     invitation_id = invite(app)
@@ -195,10 +195,10 @@ def test_an_invitation_closed_while_at_orcid_stores_nothing(make_app, smtp_serve
         page = client.get(response.headers["Location"])
     assert page.status_code == 410 and "This invitation expired on" in page.get_data(as_text=True)
     assert emulator_tokens(emulator, MARIA_ID) == []  # the code was never exchanged
-    assert row(app, invitation_id).orcid is None and hooks["accepted"] == []
+    assert row(app, invitation_id).orcid is None and invitation_hooks["accepted"] == []
 
 
-def test_two_browsers_answer_at_once_and_one_wins(make_app, smtp_server, hooks, emulator):
+def test_two_browsers_answer_at_once_and_one_wins(make_app, smtp_server, invitation_hooks, emulator):
     app = app_with_mail(make_app, smtp_server)
     invitation_id = invite(app)
     link = link_of(smtp_server)
@@ -213,10 +213,10 @@ def test_two_browsers_answer_at_once_and_one_wins(make_app, smtp_server, hooks, 
     assert page.status_code == 409 and "already answered" in page.get_data(as_text=True)
     # the loser's tokens were not kept: every token of this client was revoked
     assert {t["status"] for t in emulator_tokens(emulator, MARIA_ID)} == {"revoked"}
-    assert len(hooks["accepted"]) == 1 and row(app, invitation_id).orcid == MARIA_ID
+    assert len(invitation_hooks["accepted"]) == 1 and row(app, invitation_id).orcid == MARIA_ID
 
 
-def test_a_failing_host_hook_stores_nothing(make_app, smtp_server, hooks, emulator):
+def test_a_failing_host_hook_stores_nothing(make_app, smtp_server, invitation_hooks, emulator):
     app = app_with_mail(make_app, smtp_server)
     invitation_id = invite(app, offer_work=True)
 
@@ -237,7 +237,7 @@ def test_a_failing_host_hook_stores_nothing(make_app, smtp_server, hooks, emulat
 
 
 def test_an_id_a_site_user_connected_keeps_that_users_connection(
-        make_app, smtp_server, hooks, emulator, make_user, login, connect):
+        make_app, smtp_server, invitation_hooks, emulator, make_user, login, connect):
     app = app_with_mail(make_app, smtp_server)
     user = make_user(app, email=MARIA)
     owner = app.test_client()
@@ -251,6 +251,31 @@ def test_an_id_a_site_user_connected_keeps_that_users_connection(
         account = orcid.get_account_by_orcid(MARIA_ID)
         assert account.user_key == str(user.id) and account.access_token == before
         assert orcid.get_account(f"orcid-invitee:{MARIA_ID}") is None
-    assert hooks["accepted"][0][2] == str(user.id)  # the work goes to the user's record rows
+    assert invitation_hooks["accepted"][0][2] == str(user.id)  # the work goes to the user's record rows
     live = [t for t in emulator_tokens(emulator, MARIA_ID) if t["status"] != "revoked"]
     assert len(live) == 1  # the user's own; the invitation's was given back
+
+
+def test_an_error_from_orcid_gets_a_page_in_the_invitations_language(make_app, smtp_server,
+                                                                     invitation_hooks, emulator):
+    app = app_with_mail(make_app, smtp_server)
+    invitation_id = invite(app, lang="es")
+    client = app.test_client()
+    link = link_of(smtp_server)
+    state = authorize_params(start(client, link).headers["Location"])["state"]
+    response = client.get(f"/orcid/callback?error=server_error&state={state}",
+                          headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "No se pudo confirmar su iD de ORCID" in html
+    assert f'href="{path_of(link)}"' in html  # start again: the invitation, not a site sign-in
+    assert row(app, invitation_id).status == st.INVITATION_OPENED
+
+
+def test_orcid_down_when_the_invitee_starts(make_app, smtp_server, invitation_hooks):
+    app = make_app(ORCID_EXTERNAL_URL="https://t.example", ORCID_REACHABILITY_SECONDS=60,
+                   ORCID_EMULATOR_URL="http://127.0.0.1:9", ORCID_CLIENT_ID="APP-DEMO000000000001",
+                   ORCID_CLIENT_SECRET="demo-secret-0001", **smtp_server.config())
+    invite(app)
+    response = start(app.test_client(), link_of(smtp_server))
+    assert response.status_code == 400
+    assert "sign-in page is not answering right now" in response.get_data(as_text=True)

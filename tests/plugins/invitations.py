@@ -12,7 +12,7 @@ from tests.plugins.app import orcid
 
 
 @pytest.fixture
-def hooks() -> Iterator[dict[str, Any]]:
+def invitation_hooks() -> Iterator[dict[str, Any]]:
     """The shared host app's invitation hooks: subjects ``thesis:*`` may be managed by the
     user with key ``1``; on success the invitation is recorded in ``accepted`` and, when the
     invitee opted in, a supervision work is published for them."""
