@@ -11,9 +11,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
-from flask_orcid import ExternalId, FuzzyDate, Work
+from flask_orcid import Contributor, ExternalId, FuzzyDate, Work
 from flask_orcid.sync import clock
 from tests.plugins.mail import link_in
 
@@ -22,8 +21,6 @@ SUPERVISION = "http://credit.niso.org/contributor-roles/supervision/"
 
 def supervision_work(invitation: Any) -> Work:
     """The work a host publishes to an opted-in invitee: the invitee as supervisor."""
-    from flask_orcid import Contributor
-
     return Work(
         title=invitation.subject_title or "A thesis",
         type="dissertation-thesis",
@@ -103,5 +100,5 @@ def public_works(emulator: Any, orcid_id: str) -> list[dict[str, Any]]:
 
 
 __all__ = ["SUPERVISION", "answer", "authorize_params", "clock_at", "csrf", "emulator_tokens",
-           "later", "link_of", "path_of", "public_works", "requests", "start",
+           "later", "link_of", "path_of", "public_works", "start",
            "supervision_work"]
