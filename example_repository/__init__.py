@@ -24,6 +24,7 @@ from . import (
     admin,
     auth,
     cli,
+    mailbox,
     models,
     oai,
     orcid_hooks,  # noqa: F401 (registers the signin handler on import)
@@ -98,8 +99,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     db_module.init_app(app)
     throttle.init_app(app)
 
+    app.config.setdefault("ORCID_SITE_NAME", app.config["REPOSITORY_NAME"])
     orcid.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(mailbox.bp)
     app.register_blueprint(student.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)

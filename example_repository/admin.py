@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -20,8 +21,17 @@ from flask_babel import gettext as _
 from . import deposit
 from .auth import admin_required
 from .db import db
-from .forms import DEGREE_LABELS, LANGUAGE_LABELS, AdminEditForm, ReviewForm, WithdrawForm
-from .models import CHANGES_REQUESTED, PUBLISHED, STATUSES, SUBMITTED, Thesis
+from .forms import (
+    DEGREE_LABELS,
+    LANGUAGE_LABELS,
+    ROLE_LABELS,
+    AdminEditForm,
+    InviteForm,
+    ReviewForm,
+    WithdrawForm,
+)
+from .invitees import invite_person, open_invitation, subject_of
+from .models import CHANGES_REQUESTED, PUBLISHED, STATUSES, SUBMITTED, Advisor, Thesis
 from .orcid_setup import author_orcid, author_trust, orcid
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -91,7 +101,46 @@ def review(thesis_id: int):
         state=deposit.sync_state(thesis),
         degree_labels=DEGREE_LABELS,
         language_labels=LANGUAGE_LABELS,
+        **_people_context(thesis),
     )
+
+
+def _people_context(thesis: Thesis) -> dict:
+    """The people on the thesis, an invitation form for each one not yet confirmed, and the
+    invitations sent so far (for the review page)."""
+    forms = {}
+    for person in thesis.advisors:
+        if not person.orcid_authenticated and open_invitation(thesis, person) is None:
+            forms[person.id] = InviteForm(prefix=f"invite{person.id}",
+                                          data={"email": person.email or ""})
+    return {"invite_forms": forms, "invitations": orcid.invitations_for(subject_of(thesis)),
+            "role_labels": ROLE_LABELS}
+
+
+@bp.route("/theses/<int:thesis_id>/people/<int:person_id>/invite", methods=("POST",))
+@admin_required
+def invite(thesis_id: int, person_id: int):
+    """The graduate school invites one person on the thesis to confirm their iD."""
+    thesis = get_thesis(thesis_id)
+    person = db.session.get(Advisor, person_id)
+    if person is None or person.thesis_id != thesis.id:
+        abort(404)
+    form = InviteForm(prefix=f"invite{person.id}")
+    if person.orcid_authenticated:
+        flash(_("%(name)s already confirmed their ORCID iD.", name=person.name), "info")
+    elif form.validate_on_submit():
+        person.email = form.email.data.strip()
+        db.session.commit()
+        invitation = invite_person(thesis, person, person.email, form.lang.data, g.user)
+        if invitation.last_error:
+            flash(_("The invitation to %(name)s could not be sent: %(error)s",
+                    name=person.name, error=invitation.last_error), "warning")
+        else:
+            flash(_("An invitation to confirm their ORCID iD was sent to %(name)s (%(email)s).",
+                    name=person.name, email=invitation.email), "success")
+    else:
+        flash(_("Give a valid email address to send the invitation."), "warning")
+    return redirect(url_for("admin.review", thesis_id=thesis.id) + "#people")
 
 
 @bp.route("/theses/<int:thesis_id>/edit", methods=("POST",))
@@ -119,6 +168,7 @@ def edit(thesis_id: int):
         state=deposit.sync_state(thesis),
         degree_labels=DEGREE_LABELS,
         language_labels=LANGUAGE_LABELS,
+        **_people_context(thesis),
     ), 400
 
 

@@ -61,6 +61,10 @@ DEFAULTS: dict[str, object] = {
     "REPOSITORY_OAI_PAGE_SIZE": 50,
     "REPOSITORY_OAI_TOKEN_HOURS": 24,
     "REPOSITORY_OAI_NAMESPACE": "",
+    # Invitation emails (issue 15): who they come from. Against the emulator (make demo) they
+    # are kept in instance/mailbox and shown at /demo/mailbox; elsewhere set ORCID_MAIL_HOST
+    # and friends (docs/configuration.md) and ORCID_MAIL_BACKEND=smtp.
+    "ORCID_MAIL_SENDER": "Graduate School <etd-help@example.edu>",
     "LANGUAGES": ["en", "es"],
     "BABEL_DEFAULT_LOCALE": "en",
     "WTF_CSRF_TIME_LIMIT": None,
@@ -100,6 +104,8 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, object]:
         out.setdefault("ORCID_ENVIRONMENT", "emulator")
         out.setdefault("ORCID_CLIENT_ID", EMULATOR_CLIENT_ID)
         out.setdefault("ORCID_CLIENT_SECRET", EMULATOR_CLIENT_SECRET)
+        # and its emails stay on this machine, readable at /demo/mailbox
+        out.setdefault("ORCID_MAIL_BACKEND", "folder")
     return out
 
 

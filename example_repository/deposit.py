@@ -22,13 +22,27 @@ from flask_orcid import (
 
 from . import metadata
 from .db import db
-from .models import PUBLISHED, WITHDRAWN, Thesis, User, utcnow
+from .invitees import person_key, subject_of
+from .models import (
+    ADVISOR,
+    CO_AUTHOR,
+    COMMITTEE_MEMBER,
+    PUBLISHED,
+    WITHDRAWN,
+    Advisor,
+    Thesis,
+    User,
+    utcnow,
+)
 from .orcid_setup import author_orcid, orcid
 
 log = logging.getLogger(__name__)
 
 #: CRediT role for advisors (API-FACTS §5: ORCID accepts the CRediT URIs as contributor roles).
 SUPERVISION = "http://credit.niso.org/contributor-roles/supervision/"
+#: The contributor role of each kind of person on a thesis: who supervised it, and a co-author
+#: with ORCID's (original) "author" role, as CRediT has no role for authorship itself.
+ROLE_URIS = {ADVISOR: SUPERVISION, COMMITTEE_MEMBER: SUPERVISION, CO_AUTHOR: "author"}
 
 #: Degree names as they go to the ORCID record (the record is read worldwide; English, like
 #: the institution's registered name).
@@ -80,11 +94,13 @@ def build_work(thesis: Thesis, author_id: str | None) -> Work:
         )
     ]
     for advisor in thesis.advisors:
-        # Advisors' iDs were typed in by the student (unauthenticated): ORCID asks us to send a
-        # contributor iD only when it was collected through OAuth, so only the name goes.
-        contributors.append(
-            Contributor(credit_name=advisor.name, sequence="additional", role=SUPERVISION)
-        )
+        # ORCID asks us to send a contributor iD only when it was collected through OAuth: an iD
+        # the person confirmed through an invitation goes, a typed one never does.
+        contributors.append(Contributor(
+            credit_name=advisor.name, sequence="additional",
+            orcid=advisor.orcid if advisor.orcid_authenticated else None,
+            role=ROLE_URIS.get(advisor.role, SUPERVISION),
+        ))
     return Work(
         title=thesis.title,
         type="dissertation-thesis",
@@ -122,10 +138,47 @@ def build_degree(thesis: Thesis) -> Affiliation:
     )
 
 
+def supervision_key(thesis: Thesis) -> str:
+    """The outbox key of the thesis on the record of someone who supervised it."""
+    return f"supervision:{thesis.id}"
+
+
+def _supervisors(thesis: Thesis) -> list[tuple[Advisor, str]]:
+    """(person, connection key) of each person on the thesis who confirmed their iD through
+    an invitation and asked for the thesis on their own record."""
+    people = {person_key(p): p for p in thesis.advisors if p.orcid_authenticated}
+    found = []
+    for invitation in orcid.invitations_for(subject_of(thesis)):
+        person = people.get(invitation.person_key or "")
+        if (person is not None and invitation.opted_in and invitation.account_key
+                and invitation.orcid == person.orcid):
+            found.append((person, str(invitation.account_key)))
+    return found
+
+
+def send_supervision(thesis: Thesis, author_id: str | None = None) -> int:
+    """Queue the thesis for the record of each supervisor who opted in; how many."""
+    supervisors = _supervisors(thesis)
+    if supervisors:
+        work = build_work(thesis, author_id or author_orcid(thesis.author))
+        for _person, account_key in supervisors:
+            orcid.publish(account_key, supervision_key(thesis), work)
+    return len(supervisors)
+
+
+def supervision_updated(thesis: Thesis, person: Advisor, account: object) -> None:
+    """Someone on the thesis confirmed their iD: a public thesis's works follow (the author's
+    now names their iD; theirs is queued when they opted in)."""
+    if thesis.status == PUBLISHED and not thesis.is_embargoed():
+        send_to_orcid(thesis)
+
+
 def send_to_orcid(thesis: Thesis, author_id: str | None = None) -> bool:
-    """Queue the thesis and the degree for the author's record. False when they have no iD here."""
+    """Queue the thesis and the degree for the author's record (and the thesis for its
+    supervisors who asked for it). False when the author has no iD here."""
     author = thesis.author
     author_id = author_id or author_orcid(author)
+    send_supervision(thesis, author_id)
     if author_id is None:
         return False
     thesis_key, degree_key = thesis.orcid_keys
@@ -156,6 +209,8 @@ def withdraw(thesis: Thesis) -> None:
     """Withdrawal keeps a tombstone page (the DOI must resolve) and removes the ORCID items."""
     thesis.status = WITHDRAWN
     thesis.withdrawn_at = utcnow()
+    for _person, account_key in _supervisors(thesis):
+        orcid.retract(account_key, supervision_key(thesis))
     if thesis.sent_to_orcid:
         for key in thesis.orcid_keys:
             orcid.retract(thesis.author.key, key)

@@ -99,18 +99,50 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-class AdvisorForm(Form):
-    """One supervisor. Their iD is typed in: checked for shape and check digit, never trusted."""
+#: What a person named on a thesis did (``models.CONTRIBUTOR_ROLES``), as the forms say it.
+ROLE_CHOICES = [
+    ("advisor", _l("Advisor")),
+    ("committee_member", _l("Committee member")),
+    ("co_author", _l("Co-author")),
+]
+ROLE_LABELS = {code: label for code, label in ROLE_CHOICES}
 
-    name = StringField(_l("Advisor's name"), validators=[Optional(), Length(max=150)])
+#: The languages an invitation email can be written in (the extension's catalogs).
+INVITATION_LANGUAGES = [("en", "English"), ("es", "Español")]
+
+
+class AdvisorForm(Form):
+    """One person on the thesis. Their iD is typed in: checked for shape and check digit,
+    never trusted; an email lets the site invite them to confirm it through ORCID."""
+
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=150)])
+    role = SelectField(_l("Role"), choices=choices(ROLE_CHOICES), default="advisor")
+    email = StringField(_l("Email (for an invitation)"),
+                        validators=[Optional(), EMAIL, Length(max=254)])
     orcid = StringField(
-        _l("Advisor's ORCID iD (optional)"),
+        _l("ORCID iD (optional)"),
         validators=[Optional(), ORCIDIdValidator()],
     )
+    invite = BooleanField(_l("Email them a link to confirm their ORCID iD"))
+    invite_lang = SelectField(_l("Language of the email"),
+                              choices=choices(INVITATION_LANGUAGES), default="en")
 
     def validate_orcid(self, field: StringField) -> None:
         if field.data and not (self.name.data or "").strip():
-            raise ValidationError(_l("Give the advisor's name with their iD."))
+            raise ValidationError(_l("Give the person's name with their iD."))
+
+    def validate_invite(self, field: BooleanField) -> None:
+        if field.data and not (self.email.data or "").strip():
+            raise ValidationError(_l("Give their email to send an invitation."))
+
+
+class InviteForm(FlaskForm):
+    """The admin's invitation of one person on a thesis (the review page)."""
+
+    email = StringField(_l("Email"), validators=[DataRequired(), EMAIL, Length(max=254)])
+    lang = SelectField(_l("Language of the email"), choices=choices(INVITATION_LANGUAGES),
+                       default="en")
+    send = SubmitField(_l("Send invitation"))
 
 
 def _year_month(form: FlaskForm, field: StringField) -> None:

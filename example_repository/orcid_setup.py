@@ -70,9 +70,10 @@ def describe_user(user_key: str) -> tuple[str, str] | None:
 
 @orcid.item_describer
 def describe_item(user_key: str, key: str) -> tuple[str, str] | None:
-    """``thesis:12`` / ``degree:12`` -> the thesis title, linking to its review page."""
+    """``thesis:12`` / ``degree:12`` / ``supervision:12`` -> the thesis title, linking to its
+    review page."""
     kind, _sep, ident = key.partition(":")
-    if kind not in ("thesis", "degree") or not ident.isdigit():
+    if kind not in ("thesis", "degree", "supervision") or not ident.isdigit():
         return None
     thesis = db.session.get(Thesis, int(ident))
     if thesis is None:

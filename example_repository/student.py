@@ -23,13 +23,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from flask_orcid.checks import verify_connection
-from flask_orcid.protocol.identifiers import parse_orcid_id
 
 from . import licenses
 from .auth import login_required
 from .db import db
 from .forms import DEGREE_LABELS, LANGUAGE_LABELS, ThesisForm
-from .models import DRAFT, SUBMITTED, Advisor, Thesis, utcnow
+from .invitees import apply_people, send_invitations, subject_of
+from .models import DRAFT, SUBMITTED, Thesis, utcnow
 from .orcid_setup import author_orcid, orcid
 from .prefill import Prefill, thesis_prefill
 
@@ -99,7 +99,7 @@ THESIS_FIELDS = (
 )
 
 
-def _apply(form: ThesisForm, thesis: Thesis) -> None:
+def _apply(form: ThesisForm, thesis: Thesis) -> list:
     for field in THESIS_FIELDS:
         value = getattr(form, field).data
         if isinstance(value, str):
@@ -110,22 +110,13 @@ def _apply(form: ThesisForm, thesis: Thesis) -> None:
         thesis.agreement_accepted_at = utcnow()
     elif not form.agreement.data:
         thesis.agreement_accepted_at = None
-    thesis.advisors.clear()
-    position = 0
-    for entry in form.advisors:
-        name = (entry.form.name.data or "").strip()
-        if not name:
-            continue
-        typed = (entry.form.orcid.data or "").strip()
-        thesis.advisors.append(
-            Advisor(name=name, orcid=parse_orcid_id(typed) if typed else None, position=position)
-        )
-        position += 1
+    return apply_people(form, thesis)
 
 
 def _form_data(thesis: Thesis) -> dict:
     data = {field: getattr(thesis, field) for field in THESIS_FIELDS}
-    data["advisors"] = [{"name": a.name, "orcid": a.orcid or ""} for a in thesis.advisors]
+    data["advisors"] = [{"name": a.name, "orcid": a.orcid or "", "role": a.role,
+                         "email": a.email or ""} for a in thesis.advisors]
     data["agreement"] = thesis.agreement_accepted_at is not None
     return data
 
@@ -153,7 +144,7 @@ def _handle(form: ThesisForm, thesis: Thesis | None):
     if thesis is None:
         thesis = Thesis(author=g.user, status=DRAFT)
         db.session.add(thesis)
-    _apply(form, thesis)
+    to_invite = _apply(form, thesis)
     if stored:
         _remove_pdf(thesis.pdf_file)
         thesis.pdf_file, thesis.pdf_name, thesis.pdf_size = stored
@@ -163,16 +154,19 @@ def _handle(form: ThesisForm, thesis: Thesis | None):
             thesis.status = SUBMITTED
             thesis.submitted_at = utcnow()
             db.session.commit()
+            send_invitations(thesis, to_invite, g.user)
             flash(
                 _("Thank you. Your thesis was submitted; the graduate school will review it."),
                 "success",
             )
             return redirect(url_for("student.dashboard"))
         db.session.commit()
+        send_invitations(thesis, to_invite, g.user)
         flash(_("Your draft is saved, but some details are missing before you can submit."),
               "warning")
         return None
     db.session.commit()
+    send_invitations(thesis, to_invite, g.user)
     flash(_("Draft saved."), "success")
     return redirect(url_for("student.edit_thesis", thesis_id=thesis.id))
 
@@ -206,7 +200,8 @@ def edit_thesis(thesis_id: int):
     if response is not None:
         return response
     return render_template("student/thesis_form.html", form=form, thesis=thesis,
-                           orcid_id=author_orcid(g.user), pending_pdf=session.get("pending_pdf"))
+                           orcid_id=author_orcid(g.user), pending_pdf=session.get("pending_pdf"),
+                           invitations=orcid.invitations_for(subject_of(thesis)))
 
 
 @bp.route("/my/theses/<int:thesis_id>")
@@ -217,6 +212,7 @@ def view_thesis(thesis_id: int):
         "student/thesis_view.html",
         thesis=thesis,
         orcid_id=author_orcid(g.user),
+        invitations=orcid.invitations_for(subject_of(thesis)),
         degree_labels=DEGREE_LABELS,
         language_labels=LANGUAGE_LABELS,
     )

@@ -55,6 +55,8 @@ from .protocol.xml_reader import (
     parse_works_bulk_read,
 )
 from .signals import (
+    invitation_accepted,
+    invitation_declined,
     item_approved,
     item_declined,
     item_failed,
@@ -86,6 +88,8 @@ __all__ = [
     "orcid_connected",
     "orcid_denied",
     "orcid_disconnected",
+    "invitation_accepted",
+    "invitation_declined",
     # identifiers
     "ORCIDIdValidator",
     "doi_key",

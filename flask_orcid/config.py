@@ -93,4 +93,22 @@ DEFAULTS: dict[str, object] = {
     "ORCID_PERMISSION_REQUEST_DAYS": 30,
     # the site's public root for links sent out of a request (else the request's, or SERVER_NAME)
     "ORCID_SITE_URL": None,
+    # invitations (issue 15): days an emailed link works; the site's public root for links
+    # built without a request (else ORCID_WEBHOOK_BASE_URL, then SERVER_NAME); the site's name
+    # in the emails and pages (else the host name)
+    "ORCID_INVITATION_DAYS": 14,
+    "ORCID_EXTERNAL_URL": None,
+    "ORCID_SITE_NAME": None,
+    # email (flask_orcid.mail): "smtp", or "folder" (messages kept as .eml files in
+    # ORCID_MAIL_FOLDER, default <instance>/mailbox: the demo, no mail server needed)
+    "ORCID_MAIL_BACKEND": "smtp",
+    "ORCID_MAIL_HOST": "localhost",
+    "ORCID_MAIL_PORT": 25,
+    "ORCID_MAIL_USE_STARTTLS": False,
+    "ORCID_MAIL_USE_SSL": False,
+    "ORCID_MAIL_USERNAME": None,
+    "ORCID_MAIL_PASSWORD": None,
+    "ORCID_MAIL_SENDER": None,
+    "ORCID_MAIL_TIMEOUT": 10.0,
+    "ORCID_MAIL_FOLDER": None,
 }

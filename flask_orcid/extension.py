@@ -17,10 +17,20 @@ from flask_babel import Babel
 from sqlalchemy import select
 
 from . import config as _config
-from . import delivery, display, pages, permission_requests, review_pages, signals, trust
+from . import (
+    delivery,
+    display,
+    invitations,
+    pages,
+    permission_requests,
+    review_pages,
+    signals,
+    trust,
+)
 from .cli import orcid_cli
 from .errors import ConfigurationError, ORCIDError
 from .i18n import LOCALES
+from .invitation_api import InvitationAPI
 from .protocol.client import ORCIDClient
 from .protocol.records import Record
 from .protocol.summary import RecordSummary
@@ -32,6 +42,7 @@ from .sync import outbox as ob
 from .sync.budget import budget_from_config, use_wal
 from .sync.clients import client_from_config
 from .sync.crypto import TokenCipher, cipher_from_config
+from .sync.invitations import INVITEE_KEY_PREFIX, is_invitee_key
 from .sync.models import ACTIVE, Models, define_models
 from .sync.record_reader import read_for_prefill
 from .sync.worker import BackgroundDelivery, Deliverer
@@ -49,7 +60,7 @@ def _current_cipher() -> TokenCipher:
     return get_state().cipher
 
 
-class ORCID:
+class ORCID(InvitationAPI):
     """ORCID for a Flask application.
 
     :param app: the application, or None to call :meth:`init_app` later (app factories).
@@ -102,6 +113,7 @@ class ORCID:
         app.register_blueprint(bp, url_prefix=prefix)
         app.register_blueprint(pages.bp, url_prefix=prefix)
         app.register_blueprint(review_pages.bp, url_prefix=prefix)
+        app.register_blueprint(invitations.bp, url_prefix=prefix)
         pages.exempt_from_csrf(app)
         if "orcid" not in app.cli.commands:
             app.cli.add_command(orcid_cli)
@@ -224,6 +236,11 @@ class ORCID:
             user = self._load_user()
             if user is not None and not isinstance(user, UserInfo):
                 user = UserInfo(key=str(user))
+            if user is not None and is_invitee_key(user.key):
+                # an invitee's connection lives under such keys: a host user must not share one
+                raise ConfigurationError(
+                    f"User keys starting with {INVITEE_KEY_PREFIX!r} are reserved for "
+                    "invitees' connections; give the user another key.")
             data.user, data.user_loaded = user, True
         return data.user
 

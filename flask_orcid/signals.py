@@ -40,6 +40,12 @@ item_removed_by_researcher = _signals.signal("item-removed-by-researcher")
 # - item_declined: the item is never sent until the researcher approves it.
 item_approved = _signals.signal("item-approved")
 item_declined = _signals.signal("item-declined")
+# Invitations (issue 15), always with ``invitation=``:
+# - invitation_accepted: after the invitee's iD was committed; also ``account=`` (their
+#   connection when they opted in to the work, else None);
+# - invitation_declined: the invitee said no at ORCID.
+invitation_accepted = _signals.signal("invitation-accepted")
+invitation_declined = _signals.signal("invitation-declined")
 
 
 
@@ -54,6 +60,8 @@ def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
 __all__ = [
     "item_approved",
     "item_declined",
+    "invitation_accepted",
+    "invitation_declined",
     "item_failed",
     "item_removed_by_researcher",
     "item_synced",

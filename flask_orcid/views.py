@@ -22,6 +22,7 @@ from . import inbox_flow
 from .checks import orcid_reachable, verify_connection
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
+from .invitation_signin import complete_invitation, invitation_denied, invitation_failed
 from .oauth_state import orcid_lang, remember_state, take_state
 from .page_errors import (
     ORCIDPageError,
@@ -172,6 +173,9 @@ def _callback() -> Any:
         return _callback_error(error)
 
     entry = _checked_state(request.args.get("state"))
+    if entry.get("inv"):
+        # the answer to an invitation: the invitee's iD, not a sign-in to this site
+        return complete_invitation(entry, request.args.get("code") or "")
     next_url = safe_next(entry.get("next")) or _default_next()
     if entry.get("inbox"):
         # the link of an ORCID inbox permission request: whoever is signed in here
@@ -229,9 +233,15 @@ def _callback_error(error: str) -> Any:
     # Every outcome needs a state this browser started: a forged denial must not fire
     # orcid_denied for whoever is signed in.
     entry = _checked_state(request.args.get("state"))
+    if entry.get("inv") and error == "access_denied":
+        return invitation_denied(entry)
     next_url = safe_next(entry.get("next"))
     description = loggable(request.args.get("error_description"), 500)
     user = ext.current_user()
+    if entry.get("inv"):
+        log.warning("ORCID returned an error to an invitation: %s (%s)", loggable(error, 100),
+                    description)
+        invitation_failed(entry, ORCID_CALLBACK_ERRORS.get(error))
     if error == "access_denied":
         orcid_denied.send(
             current_flask_app(),

@@ -13,6 +13,8 @@ pytest_plugins = [
     "tests.plugins.emulator",
     "tests.plugins.app",
     "tests.plugins.example",
+    "tests.plugins.mail",
+    "tests.plugins.invitations",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

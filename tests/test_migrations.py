@@ -29,7 +29,8 @@ from tests.schema_0_1_0 import metadata_0_1_0
 
 ORCID_TABLES = {"orcid_accounts", "orcid_pending_revocations", "orcid_outbox_items",
                 "orcid_outbox_events", "orcid_record_sync", "orcid_oauth_states",
-                "orcid_rate_budget", "orcid_worker_heartbeats", "orcid_permission_requests"}
+                "orcid_rate_budget", "orcid_worker_heartbeats", "orcid_permission_requests",
+                "orcid_invitations"}
 HEAD = ORCID_HEAD
 NEXT = f"orcid_{int(HEAD.removeprefix('orcid_')) + 1:04d}"
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +90,8 @@ def test_revision_0001_is_the_schema_of_0_1_0(engine):
     migrate.upgrade(engine, "orcid_0001")
     assert tables(engine) == ORCID_TABLES - {"orcid_oauth_states", "orcid_rate_budget",
                                        "orcid_worker_heartbeats",
-                                       "orcid_permission_requests"} | {"orcid_alembic_version"}
+                                       "orcid_permission_requests",
+                                       "orcid_invitations"} | {"orcid_alembic_version"}
     assert differences(engine, metadata_0_1_0()) == []
 
 
@@ -175,7 +177,8 @@ def test_downgrade_removes_only_what_each_revision_added(engine):
 
     migrate.downgrade(engine, "orcid_0001")
     assert migrate.current(engine) == "orcid_0001"
-    assert not {"orcid_oauth_states", "orcid_rate_budget", "orcid_worker_heartbeats"} & tables(engine)
+    assert not {"orcid_oauth_states", "orcid_rate_budget", "orcid_worker_heartbeats",
+                "orcid_invitations"} & tables(engine)
     assert _dump(engine, {"orcid_accounts"})["orcid_accounts"][0][2] == "0000-0002-1825-0097"
 
     migrate.downgrade(engine, "base")

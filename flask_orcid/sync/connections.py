@@ -248,10 +248,14 @@ def attempt_revocations(session: Session, client: ORCIDClient,
     disconnect during an outage costs one failed call, not one per token.
     """
     rows = list(rows)
+    # every token read before the first call: a row deleted after a revocation would otherwise
+    # be flushed by the next row's load, and the open write would make the rate budget (its
+    # own connection, on SQLite) wait for it
+    tokens = [row.token for row in rows]
     done = 0
-    for index, row in enumerate(rows):
+    for index, (row, token) in enumerate(zip(rows, tokens, strict=True)):
         try:
-            client.revoke(row.token)
+            client.revoke(token)
         except OAuthError as exc:
             # RFC 7009: revoking an unknown or already-revoked token is not an error, so ORCID
             # saying the token is invalid means it is dead. Any other refusal (our client

@@ -74,11 +74,14 @@ BASE_TABLES = frozenset({"orcid_accounts", "orcid_pending_revocations", "orcid_o
 #: that only changes indexes must look before it acts, as such a database already has them.
 _CREATE_ALL_SCHEMAS: tuple[tuple[str, frozenset[str], frozenset[tuple[str, str]]], ...] = (
     ("orcid_0007", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
-                                  "orcid_worker_heartbeats", "orcid_permission_requests"},
+                                  "orcid_worker_heartbeats", "orcid_invitations",
+                                  "orcid_permission_requests"},
      frozenset({("orcid_outbox_items", "approval")})),
     ("orcid_0006", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
-                                  "orcid_worker_heartbeats"},
+                                  "orcid_worker_heartbeats", "orcid_invitations"},
      frozenset({("orcid_outbox_items", "approval")})),
+    ("orcid_0005", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
+                                  "orcid_worker_heartbeats", "orcid_invitations"}, frozenset()),
     ("orcid_0004", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
                                   "orcid_worker_heartbeats"}, frozenset()),
     ("orcid_0003", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget"}, frozenset()),

@@ -42,6 +42,8 @@ def base_config(tmp_path: Path) -> dict[str, Any]:
         "ORCID_CLIENT_SECRET": "demo-secret-0001",
         "ORCID_SUPPORT_EMAIL": "etd-help@example.edu",
         "ORCID_DELIVERY": "off",
+        # invitation emails of the demo's folder backend stay in the test's folder
+        "ORCID_MAIL_FOLDER": str(tmp_path / "mailbox"),
         # a cheap hash keeps the suite fast on a busy machine; the app's default is scrypt
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }

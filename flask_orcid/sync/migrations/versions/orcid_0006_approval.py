@@ -4,7 +4,7 @@ waiting for approval or declined are in their own states (``awaiting_approval``,
 outside the partial index of the rows to do, so no index changes.
 
 Revision ID: orcid_0006
-Revises: orcid_0004
+Revises: orcid_0005
 Create Date: 2026-12-10
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 revision: str = "orcid_0006"
 # (the invitations branch adds orcid_0005; the two are chained when they are merged)
-down_revision: str | None = "orcid_0004"
+down_revision: str | None = "orcid_0005"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
