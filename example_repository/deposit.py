@@ -162,7 +162,9 @@ def send_supervision(thesis: Thesis, author_id: str | None = None) -> int:
     if supervisors:
         work = build_work(thesis, author_id or author_orcid(thesis.author))
         for _person, account_key in supervisors:
-            orcid.publish(account_key, supervision_key(thesis), work)
+            # they asked for it on the invitation's page (the opt-in shows what is added):
+            # that is their approval, so it does not wait for them on a page they never see
+            orcid.publish(account_key, supervision_key(thesis), work, approved=True)
     return len(supervisors)
 
 
