@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from flask_orcid.sync.connections import attempt_revocations
 from flask_orcid.sync.crypto import TokenCipher, TokenDecryptionError, derive_key, parse_keys
 
 from .plugins.app import db, orcid
@@ -125,3 +127,21 @@ def test_rotate_keys_changes_nothing_when_a_token_cannot_be_read(make_app):
     assert ACCESS not in result.output
     with app.app_context():
         assert _raw_rows("orcid_accounts") == before
+
+
+def test_two_processes_revoking_the_same_queued_tokens_both_finish(make_app, tmp_path):
+    """A disconnect's retry and a worker may both take the queued revocations: each revokes
+    at ORCID, and the second finds the rows gone without an error (the fault suite's
+    several workers did exactly this)."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'host.sqlite'}")
+    with app.app_context():
+        orcid.queue_revocations(["token-a", "token-b"], "0000-0001-5000-0007")
+        db.session.commit()
+        client = orcid.api_client()
+        model = orcid.PendingRevocation
+        with Session(db.engine) as first, Session(db.engine) as second:
+            rows_first = first.scalars(db.select(model)).all()
+            rows_second = second.scalars(db.select(model)).all()
+            assert attempt_revocations(first, client, rows_first) == (2, 0)
+            assert attempt_revocations(second, client, rows_second) == (2, 0)
+        assert db.session.scalars(db.select(model)).all() == []

@@ -252,7 +252,8 @@ def attempt_revocations(session: Session, client: ORCIDClient,
     # be flushed by the next row's load, and the open write would make the rate budget (its
     # own connection, on SQLite) wait for it
     tokens = [row.token for row in rows]
-    done = 0
+    revoked: list[PendingRevocationMixin] = []
+    pending = len(rows)
     for index, (row, token) in enumerate(zip(rows, tokens, strict=True)):
         try:
             client.revoke(token)
@@ -262,19 +263,32 @@ def attempt_revocations(session: Session, client: ORCIDClient,
             # credentials, say) leaves it live: keep it. (API-FACTS §2.5: exact error values
             # UNCONFIRMED, so only these two count as done.)
             if exc.error in ("invalid_token", "invalid_grant"):
-                session.delete(row)
-                done += 1
+                revoked.append(row)
                 continue
             _revocation_failed(row, exc.error or type(exc).__name__)
         except ORCIDError as exc:
             _revocation_failed(row, type(exc).__name__)
-            session.commit()
-            return done, len(rows) - index
+            pending = len(rows) - index
+            break
         else:
-            session.delete(row)
-            done += 1
+            revoked.append(row)
+    else:
+        pending = len(rows) - len(revoked)
+    _forget(session, revoked)
     session.commit()
-    return done, len(rows) - done
+    return len(revoked), pending
+
+
+def _forget(session: Session, rows: list[PendingRevocationMixin]) -> None:
+    """Delete the rows of revoked tokens. Another process (a second worker, a disconnect
+    retrying) may have revoked and deleted some of them meanwhile: one statement by id, which
+    finds what is left, instead of the ORM's delete, which counts on every row being there."""
+    if not rows:
+        return
+    table = sa.inspect(type(rows[0])).local_table
+    session.execute(sa.delete(table).where(table.c.id.in_([row.id for row in rows])))
+    for row in rows:
+        session.expunge(row)
 
 
 def _revocation_failed(row: PendingRevocationMixin, reason: str) -> None:
