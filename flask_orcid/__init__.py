@@ -54,6 +54,7 @@ from .protocol.xml_reader import (
     parse_works,
     parse_works_bulk_read,
 )
+from .readiness import CheckTargets
 from .signals import (
     item_failed,
     item_removed_by_researcher,
@@ -81,6 +82,7 @@ __all__ = [
     # extension
     "ORCID",
     "UserInfo",
+    "CheckTargets",
     "orcid_connected",
     "orcid_denied",
     "orcid_disconnected",

@@ -79,4 +79,9 @@ DEFAULTS: dict[str, object] = {
     # page and in the "about ORCID" text when set. No ORCID artwork ships with the extension.
     "ORCID_MEMBER_LOGO_URL": None,
     "ORCID_MEMBER_LOGO_ALT": None,
+    # the integration check (`flask orcid check`, docs/integration-check.md): the site's public
+    # address (default SERVER_NAME, else http://localhost), and pages it reads besides those of
+    # @orcid.check_targets: {"connect": url, "form": url, "public": [urls], "exports": [urls]}
+    "ORCID_CHECK_BASE_URL": None,
+    "ORCID_CHECK_URLS": None,
 }
