@@ -179,7 +179,9 @@ def test_an_unauthenticated_id_asserted_in_json_ld_fails(sample, monkeypatch):
                                         "jsonld is not authenticated and not flagged as such.")
 
 
-def test_without_a_support_contact_the_error_pages_fail(sample):
+def test_without_a_support_contact_the_error_pages_fail(sample, monkeypatch, tmp_path):
+    # not beside a running `make demo`, whose instance folder would lend its address
+    monkeypatch.setenv("REPOSITORY_INSTANCE_PATH", str(tmp_path / "instance"))
     repo = sample(ORCID_SUPPORT_EMAIL=None)
     code, data = check(repo)
     assert code == 1
@@ -197,3 +199,15 @@ def test_without_a_test_account_the_check_says_how_to_give_one(sample, monkeypat
     assert "FAIL  deny-path" in result.stdout
     assert "register @orcid.check_targets returning CheckTargets(user_key=..., sign_in=...)" \
         in " ".join(result.stdout.split())
+
+
+def test_beside_the_demo_the_cli_names_the_demos_support_address(tmp_path):
+    """`flask orcid check` next to `make demo` reads the pages with the demo's settings."""
+    from example_repository.config import DEMO_EMULATOR_URL_FILE, demo_settings
+
+    config = {"ORCID_ENVIRONMENT": "emulator", "REPOSITORY_SUPPORT_EMAIL": "help@example.edu"}
+    assert "ORCID_SUPPORT_EMAIL" not in demo_settings(str(tmp_path), config)  # no demo there
+    (tmp_path / DEMO_EMULATOR_URL_FILE).write_text("http://127.0.0.1:5001\n")
+    assert demo_settings(str(tmp_path), config)["ORCID_SUPPORT_EMAIL"] == "help@example.edu"
+    own = {**config, "ORCID_SUPPORT_EMAIL": "orcid@example.edu"}
+    assert "ORCID_SUPPORT_EMAIL" not in demo_settings(str(tmp_path), own)

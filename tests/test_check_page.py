@@ -47,7 +47,8 @@ def test_the_admin_runs_the_check_and_reads_every_answer(sample):  # noqa: F811
     assert admin.client.get("/admin/").status_code == 200
 
 
-def test_the_admin_page_in_spanish(sample):  # noqa: F811
+def test_the_admin_page_in_spanish(sample, monkeypatch, tmp_path):  # noqa: F811
+    monkeypatch.setenv("REPOSITORY_INSTANCE_PATH", str(tmp_path / "instance"))
     repo = sample(ORCID_SUPPORT_EMAIL=None)
     admin = _admin(repo)
     admin.client.get("/lang/es")

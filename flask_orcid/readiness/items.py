@@ -34,7 +34,8 @@ def _deliver(run: CheckRun, passes: int = 6) -> Any:
     row = None
     for _pass in range(passes):
         run.ext.db.session.rollback()
-        run.ext.deliverer(run.app).run_once()
+        # one thread: the check delivers one item, and leaves the shared rate budget alone
+        run.ext.deliverer(run.app, concurrency=1).run_once()
         run.ext.db.session.rollback()
         row = run.ext.item_state(run.targets.user_key, CHECK_KEY)
         if row is None or row.state in ("synced", "parked", "removed_by_researcher"):
