@@ -27,6 +27,7 @@ from . import (
     mailbox,
     models,
     oai,
+    orcid_check,  # noqa: F401 (registers the integration check's targets on import)
     orcid_hooks,  # noqa: F401 (registers the signin handler on import)
     public,
     student,

@@ -141,4 +141,8 @@ def demo_settings(instance_path: str, config: Mapping[str, object]) -> dict[str,
     url_file = folder / DEMO_EMULATOR_URL_FILE
     if not config.get("ORCID_EMULATOR_URL") and url_file.is_file():
         out["ORCID_EMULATOR_URL"] = url_file.read_text().strip()
+    if not config.get("ORCID_SUPPORT_EMAIL") and url_file.is_file():
+        # the demo's error pages name the repository's support address (demo.py); commands
+        # beside it (`flask orcid check` reads those pages) show the same
+        out["ORCID_SUPPORT_EMAIL"] = config.get("REPOSITORY_SUPPORT_EMAIL")
     return out

@@ -54,6 +54,7 @@ from .protocol.xml_reader import (
     parse_works,
     parse_works_bulk_read,
 )
+from .readiness import CheckTargets
 from .signals import (
     invitation_accepted,
     invitation_declined,
@@ -85,6 +86,7 @@ __all__ = [
     # extension
     "ORCID",
     "UserInfo",
+    "CheckTargets",
     "orcid_connected",
     "orcid_denied",
     "orcid_disconnected",

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import click
@@ -21,6 +22,9 @@ from .errors import ORCIDError
 from .pages import callback_url
 from .protocol.identifiers import parse_orcid_id
 from .protocol.ratelimit import Limiter
+from .readiness.evidence import browser_problem, collect_evidence
+from .readiness.report import as_json, as_lines, write_evidence_pack
+from .readiness.runner import run_check
 from .state import current_flask_app, get_state
 from .sync import outbox as ob
 from .sync import webhooks
@@ -333,3 +337,35 @@ def retry_command(parked: bool, key: str | None) -> None:
     ext.db.session.commit()
     click.echo(f"{n} item(s) scheduled; run `flask orcid deliver` (or let the worker pick "
                "them up).")
+
+
+@orcid_cli.command("check")
+@click.option("--json", "as_json_", is_flag=True, help="Print the answers as JSON.")
+@click.option("--evidence", "evidence_dir", default=None,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the evidence pack (needs Playwright and Chromium) to this folder.")
+@click.option("--base-url", default=None,
+              help="The site's public address (default ORCID_EXTERNAL_URL, SERVER_NAME); "
+                   "the browser uses it when the site already runs there.")
+@with_appcontext
+def check_command(as_json_: bool, evidence_dir: Path | None, base_url: str | None) -> None:
+    """Run ORCID's member integration checklist against this site (exit 1 on any fail)."""
+    app = current_flask_app()
+    problems: list[str] = []
+
+    def evidence(run: Any) -> None:
+        problem = browser_problem(run)
+        if problem is not None:
+            problems.append(problem)
+            return
+        collect_evidence(run, base_url)
+
+    report = run_check(app, base_url, then=evidence if evidence_dir is not None else None)
+    for problem in problems:
+        click.echo(f"No evidence pack: {problem} The checklist ran without it.", err=True)
+    if evidence_dir is not None and not problems:
+        path = write_evidence_pack(app, report, evidence_dir)
+        click.echo(f"Evidence pack: {path} ({len(report.evidence)} screenshots).", err=True)
+    click.echo(as_json(report) if as_json_ else "\n".join(as_lines(report)))
+    if not report.passed:
+        raise click.exceptions.Exit(1)

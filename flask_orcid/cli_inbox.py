@@ -7,8 +7,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .errors import ConfigurationError, ORCIDError
-from .permission_requests import request_permission
+from .permission_requests import ensure_enabled, request_permission
 from .protocol.identifiers import parse_orcid_id
+from .site_urls import site_context
 
 __all__ = ["request_permission_command"]
 
@@ -31,8 +32,8 @@ def request_permission_command(orcid_id: str, user_key: str | None, reason: str,
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="ORCID_ID") from None
     try:
-        with current_app.test_request_context(base_url=current_app.config.get("ORCID_SITE_URL")
-                                              or None):
+        ensure_enabled()  # first: an unconfigured address matters only to a site that may send
+        with site_context(current_app):
             row = request_permission(bare, user_key=user_key, reason=reason, subject=subject,
                                      intro=intro)
     except ConfigurationError as exc:

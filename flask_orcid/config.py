@@ -91,8 +91,6 @@ DEFAULTS: dict[str, object] = {
     "ORCID_PREMIUM_NOTIFICATIONS": False,
     # days the link of an inbox permission request stays usable
     "ORCID_PERMISSION_REQUEST_DAYS": 30,
-    # the site's public root for links sent out of a request (else the request's, or SERVER_NAME)
-    "ORCID_SITE_URL": None,
     # invitations (issue 15): days an emailed link works; the site's public root for links
     # built without a request (else ORCID_WEBHOOK_BASE_URL, then SERVER_NAME); the site's name
     # in the emails and pages (else the host name)
@@ -111,4 +109,8 @@ DEFAULTS: dict[str, object] = {
     "ORCID_MAIL_SENDER": None,
     "ORCID_MAIL_TIMEOUT": 10.0,
     "ORCID_MAIL_FOLDER": None,
+    # the integration check (`flask orcid check`, docs/integration-check.md) runs at
+    # ORCID_EXTERNAL_URL (else SERVER_NAME, else http://localhost) and reads, besides the pages
+    # of @orcid.check_targets: {"connect": url, "form": url, "public": [urls], "exports": [urls]}
+    "ORCID_CHECK_URLS": None,
 }

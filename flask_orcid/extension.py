@@ -34,6 +34,7 @@ from .invitation_api import InvitationAPI
 from .protocol.client import ORCIDClient
 from .protocol.records import Record
 from .protocol.summary import RecordSummary
+from .readiness import views as readiness_views
 from .safety import csrf_field_name, csrf_token
 from .signals import orcid_connected
 from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
@@ -74,6 +75,7 @@ class ORCID(InvitationAPI):
         self._admin_checker: Callable[[], bool] | None = None
         self._account_removed_hooks: list[Callable[[Any], None]] = []
         self._describers: dict[str, Callable[..., Any]] = {}
+        self._check_targets: Callable[[], Any] | None = None
         self.models: Models | None = None
         self.Account: Any = None
         self.PendingRevocation: Any = None
@@ -114,6 +116,7 @@ class ORCID(InvitationAPI):
         app.register_blueprint(pages.bp, url_prefix=prefix)
         app.register_blueprint(review_pages.bp, url_prefix=prefix)
         app.register_blueprint(invitations.bp, url_prefix=prefix)
+        app.register_blueprint(readiness_views.bp, url_prefix=prefix)
         pages.exempt_from_csrf(app)
         if "orcid" not in app.cli.commands:
             app.cli.add_command(orcid_cli)
@@ -218,6 +221,13 @@ class ORCID(InvitationAPI):
             return None
         label, url = answer
         return str(label), (str(url) if url else None)
+
+    def check_targets(self, func: Callable[[], Any]) -> Callable[[], Any]:
+        """Register ``func() -> CheckTargets``: the test account and the pages the integration
+        check (``flask orcid check``, the admin page) uses. Called inside a request context
+        of the site, so ``url_for`` works (:mod:`flask_orcid.readiness`)."""
+        self._check_targets = func
+        return func
 
     def on_account_removed(self, func: Callable[[Any], None]) -> Callable[[Any], None]:
         """Register ``func(account)``, called in the disconnect's transaction before the

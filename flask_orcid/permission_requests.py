@@ -16,18 +16,19 @@ import weakref
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 
 from .errors import ConfigurationError, ORCIDError
 from .i18n import gettext as _
 from .protocol.client import ORCIDClient
 from .protocol.notifications import NotificationItem, PermissionNotification
 from .protocol.paths import check_orcid
+from .site_urls import external_url
 from .state import get_state
 from .sync import outbox as ob
 from .sync import permission_requests as requests_table
 
-__all__ = ["PREMIUM_SCOPE", "request_permission"]
+__all__ = ["PREMIUM_SCOPE", "ensure_enabled", "request_permission"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ def _premium_token(client: ORCIDClient, fresh: bool = False) -> str:
         return token
 
 
-def _enabled() -> None:
+def ensure_enabled() -> None:
+    """Raise :class:`ConfigurationError` (saying what to do) unless the site may send them."""
     if not current_app.config.get("ORCID_PREMIUM_NOTIFICATIONS"):
         raise ConfigurationError(
             "ORCID inbox permission requests are off. They need the /premium-notification "
@@ -58,9 +60,7 @@ def _enabled() -> None:
 
 
 def _link(token: str) -> str:
-    base = current_app.config.get("ORCID_SITE_URL")
-    path = url_for("orcid.inbox_start", token=token, _external=not base)
-    return f"{str(base).rstrip('/')}{path}" if base else path
+    return external_url(current_app, "orcid.inbox_start", token=token)
 
 
 def _items(user_key: str | None) -> list[NotificationItem]:
@@ -87,7 +87,7 @@ def request_permission(orcid_id: str, *, user_key: str | None = None, reason: st
     :class:`~flask_orcid.ConfigurationError` while ``ORCID_PREMIUM_NOTIFICATIONS`` is off, and
     ORCID's refusals as :class:`~flask_orcid.APIError` (recorded as ``failed``).
     """
-    _enabled()
+    ensure_enabled()
     check_orcid(orcid_id)
     listed = list(items) if items is not None else _items(user_key)
     if not listed:

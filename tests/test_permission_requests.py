@@ -135,7 +135,8 @@ def test_signing_in_as_another_id_stores_nothing(make_app, make_user, emulator):
 
 
 def test_cli_sends_the_users_outbox_items(make_app, make_user, emulator):
-    app = make_app(ORCID_PREMIUM_NOTIFICATIONS=True)
+    # from the CLI there is no request: the link's address comes from ORCID_EXTERNAL_URL
+    app = make_app(ORCID_PREMIUM_NOTIFICATIONS=True, ORCID_EXTERNAL_URL="https://t.example")
     researcher = new_researcher(emulator)
     user = make_user(app, email=researcher["email"])
     with app.app_context():
