@@ -79,4 +79,22 @@ DEFAULTS: dict[str, object] = {
     # page and in the "about ORCID" text when set. No ORCID artwork ships with the extension.
     "ORCID_MEMBER_LOGO_URL": None,
     "ORCID_MEMBER_LOGO_ALT": None,
+    # invitations (issue 15): days an emailed link works; the site's public root for links
+    # built without a request (else ORCID_WEBHOOK_BASE_URL, then SERVER_NAME); the site's name
+    # in the emails and pages (else the host name)
+    "ORCID_INVITATION_DAYS": 14,
+    "ORCID_EXTERNAL_URL": None,
+    "ORCID_SITE_NAME": None,
+    # email (flask_orcid.mail): "smtp", or "folder" (messages kept as .eml files in
+    # ORCID_MAIL_FOLDER, default <instance>/mailbox: the demo, no mail server needed)
+    "ORCID_MAIL_BACKEND": "smtp",
+    "ORCID_MAIL_HOST": "localhost",
+    "ORCID_MAIL_PORT": 25,
+    "ORCID_MAIL_USE_STARTTLS": False,
+    "ORCID_MAIL_USE_SSL": False,
+    "ORCID_MAIL_USERNAME": None,
+    "ORCID_MAIL_PASSWORD": None,
+    "ORCID_MAIL_SENDER": None,
+    "ORCID_MAIL_TIMEOUT": 10.0,
+    "ORCID_MAIL_FOLDER": None,
 }

@@ -17,10 +17,11 @@ from flask_babel import Babel
 from sqlalchemy import select
 
 from . import config as _config
-from . import delivery, display, pages
+from . import delivery, display, invitations, pages
 from .cli import orcid_cli
 from .errors import ConfigurationError, ORCIDError
 from .i18n import LOCALES
+from .invitation_api import InvitationAPI
 from .protocol.client import ORCIDClient
 from .protocol.records import Record
 from .safety import csrf_field_name, csrf_token
@@ -48,7 +49,7 @@ def _current_cipher() -> TokenCipher:
     return get_state().cipher
 
 
-class ORCID:
+class ORCID(InvitationAPI):
     """ORCID for a Flask application.
 
     :param app: the application, or None to call :meth:`init_app` later (app factories).
@@ -98,6 +99,7 @@ class ORCID:
         prefix = app.config["ORCID_URL_PREFIX"] or None
         app.register_blueprint(bp, url_prefix=prefix)
         app.register_blueprint(pages.bp, url_prefix=prefix)
+        app.register_blueprint(invitations.bp, url_prefix=prefix)
         pages.exempt_from_csrf(app)
         if "orcid" not in app.cli.commands:
             app.cli.add_command(orcid_cli)

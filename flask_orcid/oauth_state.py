@@ -50,11 +50,16 @@ def orcid_lang(locale: Locale | str | None) -> str | None:
     return language if language in ORCID_LANGUAGES else None
 
 
-def remember_state(state: str, next_url: str | None, user_key: str | None, nonce: str | None) -> None:
+def remember_state(state: str, next_url: str | None, user_key: str | None, nonce: str | None,
+                   invitation: dict[str, Any] | None = None) -> None:
+    """Keep ``state`` for the callback; ``invitation`` marks a sign-in that answers an
+    invitation (its id and the invitee's choices)."""
     states = dict(session.get(_STATES) or {})
     if next_url is not None and len(next_url) > MAX_NEXT_IN_SESSION:
         next_url = None
     states[state] = {"t": time.time(), "next": next_url, "user": user_key, "nonce": nonce}
+    if invitation is not None:
+        states[state]["inv"] = invitation
     oldest_first = sorted(states, key=lambda s: states[s]["t"])
     while len(states) > 1 and (len(states) > MAX_STATES
                                or len(json.dumps(states)) > MAX_STATES_BYTES):

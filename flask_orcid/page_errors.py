@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, render_template, session, url_for
+from flask_babel import force_locale
 from werkzeug.exceptions import (
     BadGateway,
     BadRequest,
     Conflict,
+    Gone,
     HTTPException,
+    NotFound,
     ServiceUnavailable,
     Unauthorized,
 )
@@ -23,6 +26,11 @@ from .i18n import lazy_gettext as _l
 __all__ = [
     "AlreadyLinkedError",
     "CSRFError",
+    "InvitationClosedError",
+    "InvitationFailedError",
+    "InvitationPageError",
+    "InvitationUnknownError",
+    "InvitationUsedError",
     "ORCIDBadResponseError",
     "ORCIDPageError",
     "ORCIDRefusedError",
@@ -129,6 +137,49 @@ class SignInRequiredError(ORCIDPageError, Unauthorized):
         return response
 
 
+class InvitationPageError(ORCIDPageError):
+    """A page of an invitation's flow: shown in the invitation's language, and "start again"
+    leads back to the invitation's own page (``next_url``), never to a site sign-in."""
+
+    title = _l("This invitation cannot be used")
+
+    def __init__(self, message: Any = None, *, lang: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.lang = lang
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        with force_locale(self.lang or "en"):
+            body = render_template(
+                self.template, error=self, title=str(self.title), message=self.description,
+                detail=self.detail, retry_url=self.next_url if self.retry else None,
+                next_url=None, support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"))
+        return Response(body, self.code, mimetype="text/html")
+
+
+class InvitationUnknownError(InvitationPageError, NotFound):
+    """The link is not one of ours, or a newer email replaced it."""
+
+    title = _l("This invitation link is not valid")
+
+
+class InvitationClosedError(InvitationPageError, Gone):
+    """The invitation expired or the inviter cancelled it."""
+
+    title = _l("This invitation is closed")
+
+
+class InvitationUsedError(InvitationPageError, Conflict):
+    """The invitation was already answered with an iD (a link used twice)."""
+
+    title = _l("This invitation was already used")
+
+
+class InvitationFailedError(InvitationPageError, BadRequest):
+    """ORCID's sign-in for an invitation could not be completed; nothing was stored."""
+
+    title = _l("Your ORCID iD could not be confirmed")
+
+
 def keep_problem(error: ORCIDPageError) -> None:
     """Keep ``error`` in the session, to show after a redirect to a clean URL."""
     session[_PROBLEM] = {
@@ -137,6 +188,7 @@ def keep_problem(error: ORCIDPageError) -> None:
         "next": error.next_url,
         "retry": error.retry,
         "detail": error.detail,
+        "lang": getattr(error, "lang", None),
     }
 
 
@@ -146,12 +198,15 @@ def take_problem() -> ORCIDPageError | None:
     if not isinstance(kept, dict):
         return None
     kind = _KINDS.get(kept.get("kind"), ORCIDPageError)
+    extra = {"lang": kept.get("lang")} if issubclass(kind, InvitationPageError) else {}
     return kind(kept.get("message"), next_url=kept.get("next"), retry=bool(kept.get("retry")),
-                detail=kept.get("detail"))
+                detail=kept.get("detail"), **extra)
 
 
 _KINDS: dict[Any, type[ORCIDPageError]] = {
     cls.__name__: cls
     for cls in (StateError, CSRFError, ORCIDRefusedError, AlreadyLinkedError,
-                ORCIDUnavailableError, ORCIDBadResponseError, SignInRequiredError)
+                ORCIDUnavailableError, ORCIDBadResponseError, SignInRequiredError,
+                InvitationUnknownError, InvitationClosedError, InvitationUsedError,
+                InvitationFailedError)
 }

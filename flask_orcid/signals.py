@@ -34,6 +34,13 @@ item_synced = _signals.signal("item-synced")
 item_failed = _signals.signal("item-failed")
 item_removed_by_researcher = _signals.signal("item-removed-by-researcher")
 
+# Invitations (issue 15), always with ``invitation=``:
+# - invitation_accepted: after the invitee's iD was committed; also ``account=`` (their
+#   connection when they opted in to the work, else None);
+# - invitation_declined: the invitee said no at ORCID.
+invitation_accepted = _signals.signal("invitation-accepted")
+invitation_declined = _signals.signal("invitation-declined")
+
 
 
 def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
@@ -45,6 +52,8 @@ def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
 
 
 __all__ = [
+    "invitation_accepted",
+    "invitation_declined",
     "item_failed",
     "item_removed_by_researcher",
     "item_synced",

@@ -35,11 +35,15 @@ def _ext() -> Any:
     return get_state().extension
 
 
-def exchange_and_verify(code: str, nonce: str | None, next_url: str) -> tuple[dict[str, Any], str]:
-    """Code → tokens, the iD checked (and the id_token verified with ``openid``)."""
+def exchange_and_verify(code: str, nonce: str | None, next_url: str,
+                        openid: bool | None = None) -> tuple[dict[str, Any], str]:
+    """Code → tokens, the iD checked (and the id_token verified when ``openid`` was asked
+    for: by default, when the site's scopes include it)."""
     token = _exchange(code, next_url)
     orcid_id = _checked_orcid(token, next_url)
-    if "openid" in get_state().scopes:
+    if openid is None:
+        openid = "openid" in get_state().scopes
+    if openid:
         _verify_openid(token, nonce, orcid_id, next_url)
     return token, orcid_id
 

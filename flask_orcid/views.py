@@ -21,8 +21,10 @@ from werkzeug.wrappers import Response
 from .checks import orcid_reachable, verify_connection
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
+from .invitation_signin import complete_invitation, invitation_denied
 from .oauth_state import orcid_lang, remember_state, take_state
 from .page_errors import (
+    InvitationFailedError,
     ORCIDPageError,
     ORCIDRefusedError,
     ORCIDUnavailableError,
@@ -171,6 +173,9 @@ def _callback() -> Any:
         return _callback_error(error)
 
     entry = _checked_state(request.args.get("state"))
+    if entry.get("inv"):
+        # the answer to an invitation: the invitee's iD, not a sign-in to this site
+        return complete_invitation(entry, request.args.get("code") or "")
     next_url = safe_next(entry.get("next")) or _default_next()
     user = ext.current_user()
     if (user.key if user else None) != entry.get("user"):
@@ -225,9 +230,18 @@ def _callback_error(error: str) -> Any:
     # Every outcome needs a state this browser started: a forged denial must not fire
     # orcid_denied for whoever is signed in.
     entry = _checked_state(request.args.get("state"))
+    if entry.get("inv") and error == "access_denied":
+        return invitation_denied(entry)
     next_url = safe_next(entry.get("next"))
     description = loggable(request.args.get("error_description"), 500)
     user = ext.current_user()
+    if entry.get("inv"):
+        log.warning("ORCID returned an error to an invitation: %s (%s)", loggable(error, 100),
+                    description)
+        raise InvitationFailedError(
+            ORCID_CALLBACK_ERRORS.get(error) or _(
+                "ORCID could not complete the sign-in. Nothing was stored. Please try again."),
+            next_url=next_url)
     if error == "access_denied":
         orcid_denied.send(
             current_flask_app(),

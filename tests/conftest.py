@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.plugins.emulator",
     "tests.plugins.app",
     "tests.plugins.example",
+    "tests.plugins.mail",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

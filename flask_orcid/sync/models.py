@@ -16,6 +16,9 @@ rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
   error and whether it is paused because ORCID is down (``flask orcid status`` shows them).
 - ``orcid_oauth_states``: every OAuth ``state`` issued, by hash, until it is spent: a state is
   consumed once, atomically, whatever the browser's cookie says (see :mod:`.oauth_states`).
+- ``orcid_invitations``: a person asked by email to authenticate their iD for something of the
+  host's (a thesis): the single-use link's token by hash, its expiry and status, the iD they
+  authenticated (see :mod:`.invitations`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from .states import (
     ACTIVE,
     FAILED,
     INVALID,
+    INVITATION_SENT,
     PARK_AUTH,
     PARK_CONFLICT,
     PARK_DEACTIVATED,
@@ -96,6 +100,7 @@ class Models:
     RecordSync: Any
     OAuthState: Any
     WorkerHeartbeat: Any
+    Invitation: Any
 
     def set_cipher_provider(self, provider: Callable[[], TokenCipher]) -> None:
         """Tell the token-holding models where their cipher comes from."""
@@ -118,7 +123,7 @@ def define_models(db: Any) -> Models:
     models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
                     Item=_item_model(db), Event=_event_model(db),
                     RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db),
-                    WorkerHeartbeat=_heartbeat_model(db))
+                    WorkerHeartbeat=_heartbeat_model(db), Invitation=_invitation_model(db))
     budget_table(db.Model.metadata)  # the shared rate budget lives beside the outbox
     _MODELS[db] = models
     return models
@@ -288,6 +293,8 @@ def _oauth_state_model(db: Any) -> Any:
         #: after a successful sign-in: the user the iD was linked to (a repeated callback of
         #: that user lands on a success page instead of an error)
         connected_user_key = sa.Column(sa.String(255))
+        #: the invitation this sign-in answers (its callback completes the invitation)
+        invitation_id = sa.Column(sa.Integer)
 
     return OAuthState
 
@@ -314,3 +321,54 @@ def _heartbeat_model(db: Any) -> Any:
         updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
 
     return WorkerHeartbeat
+
+
+def _invitation_model(db: Any) -> Any:
+    class Invitation(db.Model):
+        """One person asked by email to authenticate their iD for one of the host's subjects."""
+
+        __tablename__ = "orcid_invitations"
+
+        id = sa.Column(sa.Integer, primary_key=True)
+        #: SHA-256 of the link's token (the token travels in the email only; a resend
+        #: replaces it, so an older link stops working)
+        token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+        #: the host's key of what the iD is for ("thesis:42") and of the person ("advisor:7")
+        subject = sa.Column(sa.String(255), nullable=False, index=True)
+        person_key = sa.Column(sa.String(255))
+        name = sa.Column(sa.String(255), nullable=False)
+        given_names = sa.Column(sa.String(150))
+        family_names = sa.Column(sa.String(150))
+        email = sa.Column(sa.String(254), nullable=False)
+        #: what the person did ("advisor", "committee_member", "co_author"): the host's words
+        role = sa.Column(sa.String(32))
+        #: the language of the email and of the invitation's pages (the inviter's choice)
+        lang = sa.Column(sa.String(8), nullable=False, default="en")
+        inviter_key = sa.Column(sa.String(255))
+        inviter_name = sa.Column(sa.String(255))
+        #: what the invitee is asked about, as the email and the page name it (a thesis title)
+        subject_title = sa.Column(sa.Text)
+        #: the site offers to add the work to the invitee's record; ``opted_in`` is their answer
+        offer_work = sa.Column(sa.Boolean, nullable=False, default=False)
+        opted_in = sa.Column(sa.Boolean)
+        #: an iD typed in for the person before (unauthenticated), to compare with theirs
+        typed_orcid = sa.Column(sa.String(19))
+        #: the iD the person authenticated, and the connection that may write to their record
+        orcid = sa.Column(sa.String(19))
+        account_key = sa.Column(sa.String(255))
+        status = sa.Column(sa.String(16), nullable=False, default=INVITATION_SENT)
+        send_count = sa.Column(sa.Integer, nullable=False, default=0)
+        #: why the last email could not be sent (the inviter sees it)
+        last_error = sa.Column(sa.Text)
+        created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+        sent_at = sa.Column(sa.DateTime)
+        opened_at = sa.Column(sa.DateTime)
+        answered_at = sa.Column(sa.DateTime)
+        cancelled_at = sa.Column(sa.DateTime)
+        expires_at = sa.Column(sa.DateTime, nullable=False)
+        updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+        def __repr__(self) -> str:
+            return f"<ORCIDInvitation {self.id} {self.subject!r} {self.status}>"
+
+    return Invitation

@@ -27,11 +27,14 @@ def _hash(state: str) -> str:
     return hashlib.sha256(state.encode("utf-8")).hexdigest()
 
 
-def record(session: Any, models: Models, state: str, user_key: str | None) -> None:
-    """Remember a newly issued ``state`` (and purge old ones); commits."""
+def record(session: Any, models: Models, state: str, user_key: str | None,
+           invitation_id: int | None = None) -> None:
+    """Remember a newly issued ``state`` (and purge old ones); commits. ``invitation_id``:
+    the sign-in answers that invitation."""
     table = models.OAuthState
     session.execute(sa.delete(table).where(table.created_at < utcnow() - KEEP))
-    session.add(table(state_hash=_hash(state), user_key=user_key, created_at=utcnow()))
+    session.add(table(state_hash=_hash(state), user_key=user_key, created_at=utcnow(),
+                      invitation_id=invitation_id))
     session.commit()
 
 

@@ -9,6 +9,15 @@ __all__ = [
     "ACTIVE",
     "FAILED",
     "INVALID",
+    "INVITATION_ANSWERABLE",
+    "INVITATION_AUTHENTICATED",
+    "INVITATION_CANCELLED",
+    "INVITATION_DECLINED",
+    "INVITATION_EXPIRED",
+    "INVITATION_OPENED",
+    "INVITATION_SENT",
+    "INVITATION_STATUSES",
+    "INVITATION_UNSENT",
     "PARKED",
     "PARK_AUTH",
     "PARK_CONFLICT",
@@ -51,3 +60,21 @@ PARK_DEACTIVATED = "record_deactivated"
 #: primary iD and resume when the researcher connects it.
 PARK_MOVED = "record_moved"
 RESUME_ON_RECONNECT = (PARK_AUTH, PARK_SCOPE, PARK_MOVED)
+
+#: Invitation states. ``unsent``: the email could not be sent (the inviter may resend);
+#: ``declined``: the invitee said no at ORCID (the link still works until it expires, so they
+#: can change their mind); ``expired`` is also what an unanswered invitation past its expiry
+#: reads as, before anything stored it.
+INVITATION_UNSENT = "unsent"
+INVITATION_SENT = "sent"
+INVITATION_OPENED = "opened"
+INVITATION_AUTHENTICATED = "authenticated"
+INVITATION_DECLINED = "declined"
+INVITATION_EXPIRED = "expired"
+INVITATION_CANCELLED = "cancelled"
+INVITATION_STATUSES = (INVITATION_UNSENT, INVITATION_SENT, INVITATION_OPENED,
+                       INVITATION_AUTHENTICATED, INVITATION_DECLINED, INVITATION_EXPIRED,
+                       INVITATION_CANCELLED)
+#: the states in which the link still starts ORCID's sign-in (until it expires)
+INVITATION_ANSWERABLE = (INVITATION_SENT, INVITATION_OPENED, INVITATION_DECLINED,
+                         INVITATION_UNSENT)
