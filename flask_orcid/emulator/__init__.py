@@ -19,7 +19,20 @@ from urllib.parse import urlencode
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException
 
-from . import api, authorize, control, faults, public_page, record_status, tokens, webhooks
+from . import (
+    api,
+    authorize,
+    control,
+    faults,
+    inbox,
+    notifications,
+    public_page,
+    record_status,
+    search,
+    summary,
+    tokens,
+    webhooks,
+)
 from .formats import error_response
 from .i18n import current_lang, translate
 from .runtime import Emulator, csrf_token
@@ -65,6 +78,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(control.console_bp)
     app.register_blueprint(record_status.bp)
     app.register_blueprint(public_page.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(summary.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(inbox.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
     _install_errors(app)

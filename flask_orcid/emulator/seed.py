@@ -49,6 +49,7 @@ ORGS: dict[tuple[str, str], tuple[str, str, str | None, str]] = {
         "National Science Foundation", "Alexandria", "VA", "US"),
     ("RINGGOLD", "385488"): ("Example Ringgold Organization", "Bethesda", "MD", "US"),
     ("GRID", "grid.455335.1"): ("Example GRID Organization", "London", None, "GB"),
+    ("GRID", "grid.40263.33"): ("Brown University", "Providence", "RI", "US"),
 }
 
 
@@ -128,6 +129,7 @@ def seed(state: EmulatorState) -> None:
         _seed_carberry(state, carberry)
         _seed_garcia(state, garcia)
         _seed_mensah(state, mensah)
+        seed_institution_people(state)
 
 
 def _seed_clients(state: EmulatorState) -> None:
@@ -216,3 +218,46 @@ def _seed_mensah(state: EmulatorState, mensah: Researcher) -> None:
 
 def _email(address: str, verified: bool, visibility: str) -> Email:
     return Email(address, primary=False, verified=verified, visibility=visibility)
+
+
+#: The demo institution (the sample repository's Brown University) and its email domain.
+DEMO_INSTITUTION_ROR = "https://ror.org/05gq02987"
+DEMO_INSTITUTION_DOMAIN = "example.edu"
+OKAFOR = make_orcid(28765432)
+FERNANDEZ = make_orcid(28765433)
+RIVERA = make_orcid(28765434)
+RAMAN = make_orcid(28765435)
+
+
+def seed_institution_people(state: EmulatorState) -> None:
+    """Record holders who list the demo institution and have connected to no site: one by its
+    ROR id, one by its GRID id, one only by an email at its domain, and one whose links to it
+    are all limited or private (so a public search must not find her)."""
+    okafor = state.add_researcher("Ada", "Okafor", "ada.okafor@example.edu", "okafor-1",
+                                  orcid=OKAFOR, credit_name="A. N. Okafor")
+    _add(state, okafor, "employment", _affiliation(
+        DEMO_INSTITUTION_ROR, "Postdoctoral Researcher", "Department of Chemistry",
+        _date(2021, 9)))
+    _add(state, okafor, "work", _work("Catalysis at the water interface", "10.5555/ok.2023.3",
+                                      2023), client=CROSSREF_ID, name="Crossref Metadata Search")
+    fernandez = state.add_researcher("Lucía", "Fernández Ortega", "lucia.fo@gmail.com",
+                                     "fernandez-1", orcid=FERNANDEZ, locale="es")
+    brown_grid = dict(_org(DEMO_INSTITUTION_ROR), disambiguated_id="grid.40263.33",
+                      disambiguation_source="GRID")
+    _add(state, fernandez, "education", dict(_affiliation(
+        DEMO_INSTITUTION_ROR, "MA in Hispanic Studies", "Department of Hispanic Studies",
+        _date(2016, 9), _date(2018, 5)), organization=brown_grid))
+    _add(state, fernandez, "work", _work("Voces de frontera", "10.5555/lf.2018.1", 2018,
+                                         wtype="dissertation-thesis", language_code="es"),
+         client=DATACITE_ID, name="DataCite")
+    rivera = state.add_researcher("Tomás", "Rivera", "t.rivera@example.edu", "rivera-1",
+                                  orcid=RIVERA)
+    _add(state, rivera, "work", _work("Tidal records of Narragansett Bay", "10.5555/tr.2022.8",
+                                      2022), client=CROSSREF_ID, name="Crossref Metadata Search")
+    raman = state.add_researcher("Priya", "Raman", "priya.raman@example.edu", "raman-1",
+                                 orcid=RAMAN, email_visibility="private")
+    _add(state, raman, "employment", _affiliation(
+        DEMO_INSTITUTION_ROR, "Lecturer", "Department of Economics", _date(2019, 1)),
+        visibility="limited")
+    _add(state, raman, "work", _work("Household savings notes", "10.5555/pr.private.2", 2020),
+         client=CROSSREF_ID, name="Crossref Metadata Search", visibility="private")

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .inbox_model import Notification
+
 #: ``expires_in`` of every token ORCID issues (about 20 years, API-FACTS §2.3).
 TOKEN_LIFETIME = 631138518
 #: An authorization code must be exchanged within 10 minutes (API-FACTS §2.2).
@@ -39,8 +41,11 @@ PLURALS = {plural: singular for singular, plural in SECTIONS.items()}
 
 #: Scopes a researcher can grant through /oauth/authorize (API-FACTS §3).
 USER_SCOPES = ("/authenticate", "openid", "/read-limited", "/activities/update", "/person/update")
-#: Scopes of the client_credentials grant.
-CLIENT_SCOPES = ("/read-public", "/webhook")
+#: Scopes of the client_credentials grant; /webhook and /premium-notification are granted to
+#: premium members only (ORCID-Source: orcid-persistence/src/main/resources/db/updates/
+#: notifications_part2.xml:33).
+CLIENT_SCOPES = ("/read-public", "/webhook", "/premium-notification")
+PREMIUM_SCOPES = ("/webhook", "/premium-notification")
 
 
 @dataclass
@@ -230,6 +235,8 @@ class EmulatorState:
             self.tokens: dict[int, Token] = {}
             self.codes: dict[str, AuthCode] = {}
             self.webhooks: list[Webhook] = []
+            #: permission notifications by put-code (inbox.py, notifications.py)
+            self.notifications: dict[int, Notification] = {}
             self.next_put_code = 1000
             self.next_token_id = 1
             self.next_orcid_number = 21900000
@@ -249,6 +256,7 @@ class EmulatorState:
             "tokens": [asdict(t) for t in self.tokens.values()],
             "codes": [asdict(c) for c in self.codes.values()],
             "webhooks": [asdict(w) for w in self.webhooks],
+            "notifications": [asdict(n) for n in self.notifications.values()],
             "next_put_code": self.next_put_code,
             "next_token_id": self.next_token_id,
             "next_orcid_number": self.next_orcid_number,
@@ -267,6 +275,8 @@ class EmulatorState:
         self.tokens = {t["id"]: Token(**t) for t in data["tokens"]}
         self.codes = {c["code"]: AuthCode(**c) for c in data["codes"]}
         self.webhooks = [Webhook(**w) for w in data["webhooks"]]
+        self.notifications = {n["put_code"]: Notification(**n)
+                              for n in data.get("notifications", [])}
         self.next_put_code = data["next_put_code"]
         self.next_token_id = data["next_token_id"]
         self.next_orcid_number = data["next_orcid_number"]

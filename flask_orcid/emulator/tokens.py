@@ -18,7 +18,15 @@ from joserfc import jwt
 
 from .authorize import parse_scopes
 from .runtime import emulator, state
-from .state import CLIENT_SCOPES, CODE_LIFETIME, TOKEN_LIFETIME, Client, Researcher, Token
+from .state import (
+    CLIENT_SCOPES,
+    CODE_LIFETIME,
+    PREMIUM_SCOPES,
+    TOKEN_LIFETIME,
+    Client,
+    Researcher,
+    Token,
+)
 
 bp = Blueprint("tokens", __name__)
 
@@ -120,7 +128,7 @@ def token() -> Response:
         if grant_type == "client_credentials":
             scopes = parse_scopes(request.form.get("scope")) or ["/read-public"]
             for scope in scopes:
-                if scope not in CLIENT_SCOPES or (scope == "/webhook" and not client.premium):
+                if scope not in CLIENT_SCOPES or (scope in PREMIUM_SCOPES and not client.premium):
                     return _oauth_error("invalid_scope", f"Invalid scope: {scope}")
             tok = st.issue_token(client.client_id, None, scopes, "client_credentials")
             st.save()

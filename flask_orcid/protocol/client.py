@@ -26,6 +26,7 @@ import requests
 
 from ..errors import APIError
 from .endpoints import Endpoints, endpoints
+from .institution_calls import InstitutionCalls
 from .model import (
     Affiliation,
     AffiliationSummary,
@@ -50,7 +51,7 @@ from .responses import (
     put_code_from_location,
     redact,
 )
-from .transport import JSON, ORCID_XML, CallInfo, Transport
+from .transport import JSON, ORCID_XML, CallInfo
 from .vocabulary import MAX_BULK, SECTION_PLURALS
 from .xml_reader import (
     parse_affiliation,
@@ -106,7 +107,7 @@ for _name in ("urllib3.connectionpool", "urllib3.util.retry", "requests"):
         logging.getLogger(_name).addFilter(_REDACT_WEBHOOKS)
 
 
-class ORCIDClient(Transport):
+class ORCIDClient(InstitutionCalls):
     """A client for one ORCID member integration (client id + secret) in one environment.
 
     Safe to share between threads. ``on_response`` (if set) is called with a

@@ -52,6 +52,10 @@ class ORCIDSchemas:
         "invited-position": "record_3.0/invited-position-3.0.xsd",
         "membership": "record_3.0/membership-3.0.xsd",
         "service": "record_3.0/service-3.0.xsd",
+        "search": "record_3.0/search-3.0.xsd",
+        "expanded-search": "record_3.0/expanded-search-3.0.xsd",
+        "summary": "summary_3.0/summary-3.0.xsd",
+        "notification": "notification_3.0/notification-permission-3.0.xsd",
     }
 
     def __init__(self, model_dir: Any):
