@@ -25,6 +25,7 @@ from . import (
     auth,
     cli,
     models,
+    oai,
     orcid_hooks,  # noqa: F401 (registers the signin handler on import)
     public,
     student,
@@ -102,6 +103,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(student.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(oai.bp)
     app.add_url_rule("/", endpoint="index", view_func=public.index)
 
     cli.init_app(app)

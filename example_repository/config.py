@@ -52,6 +52,12 @@ DEFAULTS: dict[str, object] = {
     "REPOSITORY_LOGIN_LIMITS_PER_ACCOUNT": "5/minute;20/hour",
     "REPOSITORY_LOGIN_LIMITS_PER_ADDRESS": "20/minute;100/hour",
     "REPOSITORY_REGISTER_LIMITS_PER_ADDRESS": "10/minute;30/hour",
+    # The OAI-PMH endpoint (/oai, docs/exports.md): records per page, how long a resumption
+    # token lasts, and the namespace of oai:<namespace>:etd/<id> identifiers (default: the
+    # request's host name; set it to your site's name so identifiers never change).
+    "REPOSITORY_OAI_PAGE_SIZE": 50,
+    "REPOSITORY_OAI_TOKEN_HOURS": 24,
+    "REPOSITORY_OAI_NAMESPACE": "",
     "LANGUAGES": ["en", "es"],
     "BABEL_DEFAULT_LOCALE": "en",
     "WTF_CSRF_TIME_LIMIT": None,

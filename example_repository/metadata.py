@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 
+from . import people
 from .licenses import license_of
 from .models import Thesis
 
 DOCTORAL = {"phd", "edd"}
+#: The media type DOI content negotiation serves DataCite XML as.
+DATACITE_MEDIA_TYPE = "application/vnd.datacite.datacite+xml"
 
 
 def initials(given_names: str) -> str:
@@ -148,9 +151,12 @@ def json_ld(thesis: Thesis, orcid_id: str | None, orcid_uri: str | None, degree_
                             "value": thesis.handle, "url": f"https://hdl.handle.net/{thesis.handle}"})
     if identifiers:
         doc["identifier"] = identifiers
-    if thesis.advisors:
-        # Advisors' iDs were typed in, not authenticated: only their names go in the metadata.
-        doc["contributor"] = [{"@type": "Person", "name": a.name} for a in thesis.advisors]
+    co_authors = [p for p in people.contributors(thesis) if p.is_creator]
+    if co_authors:
+        doc["author"] = [author, *(person_ld(p) for p in co_authors)]
+    others = [p for p in people.contributors(thesis) if not p.is_creator]
+    if others:
+        doc["contributor"] = [person_ld(p) for p in others]
     if pdf_available(thesis):
         doc["encoding"] = {
             "@type": "MediaObject",
@@ -162,6 +168,28 @@ def json_ld(thesis: Thesis, orcid_id: str | None, orcid_uri: str | None, degree_
     chosen = license_of(thesis.license)
     if chosen is not None:
         doc["license"] = chosen.url
+    return doc
+
+
+#: How JSON-LD marks an iD its holder never proved (typed in by the depositor).
+UNAUTHENTICATED_NOTE = "not authenticated"
+
+
+def person_ld(person: people.Person) -> dict[str, object]:
+    """A schema.org ``Person``. An authenticated iD is the person's ``@id`` and an ``identifier``;
+    a typed one stays, as an ``identifier`` whose ``description`` says ``not authenticated``
+    and never as ``@id`` (which would assert who the person is)."""
+    doc: dict[str, object] = {"@type": "Person", "name": person.name}
+    if person.orcid and person.orcid_uri:
+        identifier: dict[str, object] = {
+            "@type": "PropertyValue", "propertyID": "ORCID", "value": person.orcid,
+            "url": person.orcid_uri,
+        }
+        if person.authenticated:
+            doc["@id"] = person.orcid_uri
+        else:
+            identifier["description"] = UNAUTHENTICATED_NOTE
+        doc["identifier"] = identifier
     return doc
 
 
@@ -180,6 +208,11 @@ def signposting(thesis: Thesis, orcid_uri: str | None) -> str:
         f'<{url_for("public.metadata_bibtex", thesis_id=thesis.id, _external=True)}>; '
         'rel="describedby"; type="application/x-bibtex"'
     )
+    if thesis.doi:
+        links.append(
+            f'<{url_for("public.metadata_datacite", thesis_id=thesis.id, _external=True)}>; '
+            f'rel="describedby"; type="{DATACITE_MEDIA_TYPE}"'
+        )
     if pdf_available(thesis):
         links.append(
             f'<{url_for("public.pdf", thesis_id=thesis.id, _external=True)}>; '

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from flask_orcid.sync.clock import utcnow
@@ -165,3 +165,20 @@ class Advisor(db.Model):
     orcid_authenticated: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     thesis: Mapped[Thesis] = relationship(back_populates="advisors")
+
+
+@event.listens_for(Session, "before_flush")
+def _people_changes_touch_their_thesis(session: Session, _context: object, _objects: object) -> None:
+    """A change to anyone on a thesis (an iD authenticated through an invitation, a name
+    edited, a person added or removed) is a change of the thesis: its ``updated_at`` is the
+    OAI-PMH datestamp harvesters ask for with ``from`` (docs/exports.md)."""
+    changed = [obj for obj in (*session.new, *session.deleted) if isinstance(obj, Advisor)]
+    changed += [obj for obj in session.dirty
+                if isinstance(obj, Advisor) and session.is_modified(obj)]
+    with session.no_autoflush:
+        for advisor in changed:
+            thesis = advisor.thesis or (
+                session.get(Thesis, advisor.thesis_id) if advisor.thesis_id else None
+            )
+            if thesis is not None:
+                thesis.updated_at = utcnow()

@@ -23,7 +23,7 @@ from flask import (
 )
 from sqlalchemy import or_
 
-from . import metadata
+from . import datacite, metadata
 from .auth import safe_next
 from .db import db
 from .forms import DEGREE_LABELS, DEGREES, LANGUAGE_LABELS, ActionForm
@@ -141,6 +141,17 @@ def metadata_jsonld(thesis_id: int):
                            str(DEGREE_LABELS.get(thesis.degree, thesis.degree)))
     return Response(json.dumps(doc, ensure_ascii=False, indent=2),
                     mimetype="application/ld+json")
+
+
+@bp.route("/theses/<int:thesis_id>/datacite.xml")
+def metadata_datacite(thesis_id: int):
+    """DataCite Metadata Schema 4.7 XML (docs/exports.md); a thesis without a DOI has none."""
+    thesis = public_thesis(thesis_id)
+    if thesis.status == WITHDRAWN:
+        abort(410)
+    if not thesis.doi:
+        abort(404)
+    return Response(datacite.document(thesis), mimetype=metadata.DATACITE_MEDIA_TYPE)
 
 
 @bp.route("/theses/<int:thesis_id>/citation.bib")

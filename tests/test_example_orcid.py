@@ -168,9 +168,13 @@ def test_accept_publishes_the_thesis_and_the_degree_to_orcid(repo, josiah, admin
     assert f'<{uri}>; rel="author"' in link
     assert f'<https://doi.org/{thesis.doi}>; rel="cite-as"' in link
     assert 'rel="describedby"; type="application/ld+json"' in link
-    # the advisor's typed-in iD is shown, marked as not authenticated, and never in metadata
+    # the advisor's typed-in iD is shown, marked as not authenticated; the JSON-LD keeps it,
+    # marked the same way, and never as the person's @id (issue 15)
     assert "(ORCID iD not authenticated)" in html
-    assert "0000-0003-4567-890X" not in json.dumps(doc)
+    [advisor] = doc["contributor"]
+    assert "@id" not in advisor
+    assert advisor["identifier"]["value"] == "0000-0003-4567-890X"
+    assert advisor["identifier"]["description"] == "not authenticated"
 
 
 def test_edit_updates_and_withdrawal_retracts(repo, josiah, admin, authorize, emulator):
