@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .cli_campaign import campaign_cli, people_command
 from .cli_db import db_cli
 from .errors import ORCIDError
 from .pages import callback_url
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 orcid_cli = AppGroup("orcid", help="ORCID: stored tokens, delivery and synchronization.")
 orcid_cli.add_command(db_cli)  # flask orcid db upgrade|downgrade|current|stamp
+orcid_cli.add_command(campaign_cli)  # flask orcid campaign create|run|status|export|bounce
+orcid_cli.add_command(people_command)  # flask orcid people
 
 
 def _ext() -> Any:

@@ -97,4 +97,23 @@ DEFAULTS: dict[str, object] = {
     "ORCID_MAIL_SENDER": None,
     "ORCID_MAIL_TIMEOUT": 10.0,
     "ORCID_MAIL_FOLDER": None,
+    # the institution (issue 16): the organization of the degrees a campaign adds, and what
+    # the people page asks ORCID's search for (record holders who list it). EMAIL_DOMAINS is
+    # a list or a space/comma-separated string ("example.edu alumni.example.edu")
+    "ORCID_INSTITUTION_NAME": None,
+    "ORCID_INSTITUTION_CITY": None,
+    "ORCID_INSTITUTION_REGION": None,
+    "ORCID_INSTITUTION_COUNTRY": None,
+    "ORCID_INSTITUTION_ROR": None,
+    "ORCID_INSTITUTION_EMAIL_DOMAINS": None,
+    # at most this many record holders are read from ORCID's search for the people page
+    "ORCID_INSTITUTION_SEARCH_LIMIT": 1000,
+    # backfill campaigns: days between reminders and how many at most; a claim on a person
+    # being emailed lasts this long (a run that died is settled after it); an email the mail
+    # server could not take is tried this many times, first after RETRY_SECONDS, doubling
+    "ORCID_CAMPAIGN_REMINDER_DAYS": 7.0,
+    "ORCID_CAMPAIGN_MAX_REMINDERS": 2,
+    "ORCID_CAMPAIGN_SEND_LEASE_SECONDS": 600.0,
+    "ORCID_CAMPAIGN_MAX_SEND_ATTEMPTS": 5,
+    "ORCID_CAMPAIGN_RETRY_SECONDS": 300.0,
 }

@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.plugins.app",
     "tests.plugins.example",
     "tests.plugins.mail",
+    "tests.campaign_support",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -70,6 +70,9 @@ BASE_TABLES = frozenset({"orcid_accounts", "orcid_pending_revocations", "orcid_o
 #: what ``db.create_all()`` made before migrations existed, newest first: (revision, tables).
 #: Only databases made before migrations need this, so it never grows.
 _CREATE_ALL_SCHEMAS = (
+    ("orcid_0009", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
+                                  "orcid_worker_heartbeats", "orcid_invitations",
+                                  "orcid_campaigns", "orcid_campaign_people"}),
     ("orcid_0005", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
                                   "orcid_worker_heartbeats", "orcid_invitations"}),
     ("orcid_0004", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",

@@ -19,6 +19,8 @@ rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
 - ``orcid_invitations``: a person asked by email to authenticate their iD for something of the
   host's (a thesis): the single-use link's token by hash, its expiry and status, the iD they
   authenticated (see :mod:`.invitations`).
+- ``orcid_campaigns``, ``orcid_campaign_people``: backfill campaigns for past graduates and
+  where each person is (see :mod:`.campaign_models`, :mod:`.campaigns`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .budget import budget_table
+from .campaign_models import campaign_model, campaign_person_model
 from .clock import utcnow
 from .crypto import TokenCipher
 from .mixins import (
@@ -101,6 +104,8 @@ class Models:
     OAuthState: Any
     WorkerHeartbeat: Any
     Invitation: Any
+    Campaign: Any
+    CampaignPerson: Any
 
     def set_cipher_provider(self, provider: Callable[[], TokenCipher]) -> None:
         """Tell the token-holding models where their cipher comes from."""
@@ -123,7 +128,8 @@ def define_models(db: Any) -> Models:
     models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
                     Item=_item_model(db), Event=_event_model(db),
                     RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db),
-                    WorkerHeartbeat=_heartbeat_model(db), Invitation=_invitation_model(db))
+                    WorkerHeartbeat=_heartbeat_model(db), Invitation=_invitation_model(db),
+                    Campaign=campaign_model(db), CampaignPerson=campaign_person_model(db))
     budget_table(db.Model.metadata)  # the shared rate budget lives beside the outbox
     _MODELS[db] = models
     return models
