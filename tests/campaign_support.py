@@ -43,8 +43,8 @@ HEADER = ["name", "email", "title", "date", "degree", "department", "doi", "hand
 
 class _Handler:
     """Keeps every message; refuses ``refuse`` addresses for good (550), ``busy`` ones once
-    (450); holds the message number ``hold_at`` (1-based) until ``release`` is set, then
-    drops it (451)."""
+    (450); holds the first message to ``hold_for`` in the middle of its transaction (after
+    DATA, before the answer) until ``release`` is set, then drops it (451)."""
 
     def __init__(self, server: CampaignSMTP) -> None:
         self.server = server
@@ -60,10 +60,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.server.lock:
-            self.server.data_seen += 1
-            number = self.server.data_seen
-        if number == self.server.hold_at:
+        hold = self.server.hold_for
+        if hold is not None and hold in [a.lower() for a in envelope.rcpt_tos]:
+            self.server.hold_for = None
             self.server.holding.set()
             while not self.server.release.is_set():
                 await asyncio.sleep(0.02)
@@ -83,10 +82,9 @@ class CampaignSMTP(SMTPServer):
         self.port = _free_port()
         self.refuse: set[str] = set()
         self.busy: set[str] = set()
-        self.hold_at: int | None = None
+        self.hold_for: str | None = None
         self.holding = threading.Event()
         self.release = threading.Event()
-        self.data_seen = 0
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
     def to(self, address: str) -> list[EmailMessage]:
