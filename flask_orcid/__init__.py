@@ -55,6 +55,8 @@ from .protocol.xml_reader import (
     parse_works_bulk_read,
 )
 from .signals import (
+    invitation_accepted,
+    invitation_declined,
     item_failed,
     item_removed_by_researcher,
     item_synced,
@@ -86,6 +88,8 @@ __all__ = [
     "orcid_connected",
     "orcid_denied",
     "orcid_disconnected",
+    "invitation_accepted",
+    "invitation_declined",
     # the institution's people and backfill campaigns
     "Graduate",
     "InstitutionPerson",

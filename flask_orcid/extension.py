@@ -33,6 +33,7 @@ from .sync import outbox as ob
 from .sync.budget import budget_from_config, use_wal
 from .sync.clients import client_from_config
 from .sync.crypto import TokenCipher, cipher_from_config
+from .sync.invitations import INVITEE_KEY_PREFIX, is_invitee_key
 from .sync.models import ACTIVE, Models, define_models
 from .sync.record_reader import read_for_prefill
 from .sync.worker import BackgroundDelivery, Deliverer
@@ -227,6 +228,11 @@ class ORCID(InvitationAPI, CampaignAPI):
             user = self._load_user()
             if user is not None and not isinstance(user, UserInfo):
                 user = UserInfo(key=str(user))
+            if user is not None and is_invitee_key(user.key):
+                # an invitee's connection lives under such keys: a host user must not share one
+                raise ConfigurationError(
+                    f"User keys starting with {INVITEE_KEY_PREFIX!r} are reserved for "
+                    "invitees' connections; give the user another key.")
             data.user, data.user_loaded = user, True
         return data.user
 

@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.plugins.app",
     "tests.plugins.example",
     "tests.plugins.mail",
+    "tests.plugins.invitations",
     "tests.campaign_support",
 ]
 

@@ -55,10 +55,14 @@ class SMTPServer:
 
     def start(self) -> SMTPServer:
         self.controller.start()
+        self.running = True
         return self
 
     def stop(self) -> None:
-        self.controller.stop()
+        """Stop it (a test may stop it early: a mail server that is down)."""
+        if getattr(self, "running", False):
+            self.controller.stop()
+            self.running = False
 
     def config(self, **extra: Any) -> dict[str, Any]:
         return {"ORCID_MAIL_BACKEND": "smtp", "ORCID_MAIL_HOST": "127.0.0.1",
