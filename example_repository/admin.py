@@ -22,7 +22,7 @@ from .auth import admin_required
 from .db import db
 from .forms import DEGREE_LABELS, LANGUAGE_LABELS, AdminEditForm, ReviewForm, WithdrawForm
 from .models import CHANGES_REQUESTED, PUBLISHED, STATUSES, SUBMITTED, Thesis
-from .orcid_setup import author_orcid
+from .orcid_setup import author_orcid, author_trust
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -83,6 +83,7 @@ def review(thesis_id: int):
         edit_form=AdminEditForm(obj=thesis, prefix="edit"),
         withdraw_form=WithdrawForm(prefix="withdraw"),
         orcid_id=author_orcid(thesis.author),
+        trust=author_trust(thesis.author),
         state=deposit.sync_state(thesis),
         degree_labels=DEGREE_LABELS,
         language_labels=LANGUAGE_LABELS,
@@ -110,6 +111,7 @@ def edit(thesis_id: int):
         edit_form=form,
         withdraw_form=WithdrawForm(prefix="withdraw"),
         orcid_id=author_orcid(thesis.author),
+        trust=author_trust(thesis.author),
         state=deposit.sync_state(thesis),
         degree_labels=DEGREE_LABELS,
         language_labels=LANGUAGE_LABELS,

@@ -179,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
             "ORCID_TOKEN_KEYS": os.environ.get("ORCID_TOKEN_KEYS") or token_keys(instance),
             # deposits reach the emulator without a separate `flask orcid deliver` worker
             "ORCID_DELIVERY": "thread",
+            # the demo institution's email domain: prefill reads the researcher's /summary and
+            # trusts an affiliation there when they have a verified email at it
+            "ORCID_INSTITUTION_DOMAINS": "example.edu",
+            # the emulator grants the demo client /premium-notification (ORCID: premium members)
+            "ORCID_PREMIUM_NOTIFICATIONS": True,
         })
         seed_accounts(app)
         name_the_client(app, emulator_url)

@@ -45,6 +45,14 @@ def author_orcid(user) -> str | None:  # noqa: ANN001
     return account.orcid if account is not None else None
 
 
+def author_trust(user):  # noqa: ANN001, ANN201 - the author's RecordSummary or None
+    """ORCID's trust markers for the author's connected record (verified email domains,
+    validated counts), for the admin review page; None when not connected or unknown."""
+    if orcid.get_account(user.key) is None:
+        return None
+    return orcid.trust_markers(user.key)
+
+
 def id_uri(orcid_id: str) -> str:
     """The iD's URI in the configured environment (sandbox and emulator iDs have their own host)."""
     cfg = current_app.config

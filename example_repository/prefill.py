@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from flask_orcid import HostInstitution, Record, prefill_data
 from flask_orcid.prefill import host_affiliation
 
+from .orcid_setup import orcid
+
 
 def host_institution() -> HostInstitution:
     """This repository's degree-granting institution, from ``REPOSITORY_INSTITUTION_*``."""
@@ -28,6 +30,9 @@ def host_institution() -> HostInstitution:
         name=cfg["REPOSITORY_INSTITUTION_NAME"],
         country=cfg.get("REPOSITORY_INSTITUTION_COUNTRY") or None,
         ror=cfg.get("REPOSITORY_INSTITUTION_ROR") or None,
+        # its email domains (ORCID_INSTITUTION_DOMAINS): a verified address there on the
+        # student's record vouches for an affiliation named like the institution
+        domains=orcid.institution_domains(),
     )
 
 

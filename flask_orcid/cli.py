@@ -17,6 +17,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from .cli_campaign import campaign_cli, people_command
 from .cli_db import db_cli
+from .cli_inbox import request_permission_command
 from .errors import ORCIDError
 from .pages import callback_url
 from .protocol.identifiers import parse_orcid_id
@@ -41,6 +42,7 @@ orcid_cli = AppGroup("orcid", help="ORCID: stored tokens, delivery and synchroni
 orcid_cli.add_command(db_cli)  # flask orcid db upgrade|downgrade|current|stamp
 orcid_cli.add_command(campaign_cli)  # flask orcid campaign create|run|status|export|bounce
 orcid_cli.add_command(people_command)  # flask orcid people
+orcid_cli.add_command(request_permission_command)  # ORCID inbox permission requests
 
 
 def _ext() -> Any:

@@ -98,14 +98,13 @@ DEFAULTS: dict[str, object] = {
     "ORCID_MAIL_TIMEOUT": 10.0,
     "ORCID_MAIL_FOLDER": None,
     # the institution (issue 16): the organization of the degrees a campaign adds, and what
-    # the people page asks ORCID's search for (record holders who list it). EMAIL_DOMAINS is
-    # a list or a space/comma-separated string ("example.edu alumni.example.edu")
+    # the people page asks ORCID's search for (record holders who list its ROR id, its name or
+    # an email at ORCID_INSTITUTION_DOMAINS, below)
     "ORCID_INSTITUTION_NAME": None,
     "ORCID_INSTITUTION_CITY": None,
     "ORCID_INSTITUTION_REGION": None,
     "ORCID_INSTITUTION_COUNTRY": None,
     "ORCID_INSTITUTION_ROR": None,
-    "ORCID_INSTITUTION_EMAIL_DOMAINS": None,
     # at most this many record holders are read from ORCID's search for the people page
     "ORCID_INSTITUTION_SEARCH_LIMIT": 1000,
     # backfill campaigns: days between reminders and how many at most; a claim on a person
@@ -116,4 +115,15 @@ DEFAULTS: dict[str, object] = {
     "ORCID_CAMPAIGN_SEND_LEASE_SECONDS": 600.0,
     "ORCID_CAMPAIGN_MAX_SEND_ATTEMPTS": 5,
     "ORCID_CAMPAIGN_RETRY_SECONDS": 300.0,
+    # the institution's email domains ("example.edu", a list or a space-separated string):
+    # prefill then reads the member /summary and trusts an affiliation named like the
+    # institution when the researcher has a verified email there (trust markers)
+    "ORCID_INSTITUTION_DOMAINS": None,
+    # ORCID granted this client the /premium-notification scope (premium members): only then
+    # may the site put permission requests in researchers' ORCID inboxes
+    "ORCID_PREMIUM_NOTIFICATIONS": False,
+    # days the link of an inbox permission request stays usable
+    "ORCID_PERMISSION_REQUEST_DAYS": 30,
+    # the site's public root for links sent out of a request (else the request's, or SERVER_NAME)
+    "ORCID_SITE_URL": None,
 }

@@ -16,7 +16,17 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel
 from sqlalchemy import select
 
-from . import campaign_pages, campaign_runner, delivery, display, invitations, pages, people_pages
+from . import (
+    campaign_pages,
+    campaign_runner,
+    delivery,
+    display,
+    invitations,
+    pages,
+    people_pages,
+    permission_requests,
+    trust,
+)
 from . import config as _config
 from .campaign_api import CampaignAPI
 from .cli import orcid_cli
@@ -25,6 +35,7 @@ from .i18n import LOCALES
 from .invitation_api import InvitationAPI
 from .protocol.client import ORCIDClient
 from .protocol.records import Record
+from .protocol.summary import RecordSummary
 from .safety import csrf_field_name, csrf_token
 from .signals import invitation_accepted, invitation_declined, orcid_connected
 from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
@@ -297,10 +308,28 @@ class ORCID(InvitationAPI, CampaignAPI):
             connections.token_rejected(self.db.session, self._models(), account.user_key, token)
 
         try:
-            return read_for_prefill(self.api_client(), account, on_token_rejected=rejected)
+            return read_for_prefill(self.api_client(), account, on_token_rejected=rejected,
+                                    with_summary=bool(self.institution_domains()))
         except ORCIDError as exc:
             log.warning("could not read %s for prefill: %s", account.orcid, type(exc).__name__)
             return None
+
+    def institution_domains(self) -> tuple[str, ...]:
+        """``ORCID_INSTITUTION_DOMAINS`` as a tuple (a list or a space/comma-separated string)."""
+        raw = current_app.config.get("ORCID_INSTITUTION_DOMAINS") or ()
+        if isinstance(raw, str):
+            raw = raw.replace(",", " ").split()
+        return tuple(str(d).strip().lower().lstrip("@") for d in raw if str(d).strip())
+
+    def trust_markers(self, user_key: str) -> RecordSummary | None:
+        """ORCID's record summary of ``user_key``'s connection (verified email domains,
+        validated counts) for staff; None without a connection or when ORCID cannot tell."""
+        return trust.trust_markers(self, user_key)
+
+    def request_permission(self, orcid_id: str, **options: Any) -> Any:
+        """Put a permission request in ``orcid_id``'s ORCID inbox
+        (:func:`flask_orcid.permission_requests.request_permission`)."""
+        return permission_requests.request_permission(orcid_id, **options)
 
     # -- connections -----------------------------------------------------------------------
 

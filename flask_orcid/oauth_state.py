@@ -51,15 +51,19 @@ def orcid_lang(locale: Locale | str | None) -> str | None:
 
 
 def remember_state(state: str, next_url: str | None, user_key: str | None, nonce: str | None,
-                   invitation: dict[str, Any] | None = None) -> None:
+                   invitation: dict[str, Any] | None = None,
+                   inbox: str | None = None) -> None:
     """Keep ``state`` for the callback; ``invitation`` marks a sign-in that answers an
-    invitation (its id and the invitee's choices)."""
+    invitation (its id and the invitee's choices); ``inbox`` is the token of the ORCID inbox
+    permission request the flow answers (:mod:`.inbox_flow`), if any."""
     states = dict(session.get(_STATES) or {})
     if next_url is not None and len(next_url) > MAX_NEXT_IN_SESSION:
         next_url = None
     states[state] = {"t": time.time(), "next": next_url, "user": user_key, "nonce": nonce}
     if invitation is not None:
         states[state]["inv"] = invitation
+    if inbox is not None:
+        states[state]["inbox"] = inbox
     oldest_first = sorted(states, key=lambda s: states[s]["t"])
     while len(states) > 1 and (len(states) > MAX_STATES
                                or len(json.dumps(states)) > MAX_STATES_BYTES):

@@ -2,7 +2,7 @@
 record holders ORCID's public search finds at the institution who have not connected.
 
 The search asks ORCID's ``expanded-search`` for the institution's ROR id, email domains and
-name (``ORCID_INSTITUTION_ROR``, ``..._EMAIL_DOMAINS``, ``..._NAME``), page by page inside
+name (``ORCID_INSTITUTION_ROR``, ``..._DOMAINS``, ``..._NAME``), page by page inside
 ORCID's limits (:meth:`~flask_orcid.protocol.institution_calls.InstitutionCalls.
 iter_expanded_search`), with the client's ``/read-public`` token. Only what record holders made
 public is found: a link to the institution they keep limited or private is not.
@@ -11,7 +11,6 @@ public is found: a link to the institution they keep limited or private is not.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,7 @@ from .sync import directory
 from .sync.directory import InstitutionPerson, PersonState
 from .sync.record_reader import public_tokens
 
-__all__ = ["RecordHolder", "email_domains", "people_states", "record_holders", "search_query"]
+__all__ = ["RecordHolder", "people_states", "record_holders", "search_query"]
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +45,16 @@ def _ext() -> Any:
     return get_state().extension
 
 
-def email_domains(value: Any) -> list[str]:
-    if not value:
-        return []
-    items = value if isinstance(value, (list, tuple, set)) else re.split(r"[\s,]+", str(value))
-    return [str(d).strip().lstrip("@").lower() for d in items if str(d).strip()]
-
-
 def search_query() -> str:
     """The institution's query, from the ``ORCID_INSTITUTION_*`` settings."""
     cfg = current_app.config
     names = [cfg["ORCID_INSTITUTION_NAME"]] if cfg.get("ORCID_INSTITUTION_NAME") else []
     try:
         return institution_query(ror=cfg.get("ORCID_INSTITUTION_ROR") or None, names=names,
-                                 email_domains=email_domains(
-                                     cfg.get("ORCID_INSTITUTION_EMAIL_DOMAINS")))
+                                 email_domains=list(_ext().institution_domains()))
     except ValueError:
         raise ConfigurationError(
-            "Set ORCID_INSTITUTION_ROR, ORCID_INSTITUTION_EMAIL_DOMAINS or "
+            "Set ORCID_INSTITUTION_ROR, ORCID_INSTITUTION_DOMAINS or "
             "ORCID_INSTITUTION_NAME so ORCID's search can find the institution's people."
         ) from None
 

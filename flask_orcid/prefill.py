@@ -43,6 +43,7 @@ __all__ = [
     "prefill_form",
     "prefill_email",
     "read_for_prefill",
+    "verified_at_institution",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,11 @@ class HostInstitution:
     name: str
     country: str | None = None
     ror: str | None = None
+    #: the institution's email domains (``example.edu``): a researcher whose record shows one
+    #: of them as an ORCID-verified email domain (a trust marker of the member /summary)
+    #: belongs here, so an affiliation named like the institution counts even without a ROR
+    #: id or a country to confirm it
+    domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,14 +184,44 @@ def matches_institution(organization: Any, institution: HostInstitution) -> bool
     )
 
 
+def verified_at_institution(record: Record, institution: HostInstitution) -> bool:
+    """Does the record show an ORCID-verified email domain of ``institution`` (the domain
+    itself or a subdomain: ``chem.example.edu`` belongs to ``example.edu``)?"""
+    ours = [d.strip().lower().lstrip("@") for d in institution.domains if d.strip()]
+    for domain in getattr(record, "verified_email_domains", None) or []:
+        domain = domain.strip().lower()
+        if any(domain == d or domain.endswith("." + d) for d in ours):
+            return True
+    return False
+
+
+def _at_institution(organization: Any, institution: HostInstitution, vouched: bool) -> bool:
+    if matches_institution(organization, institution):
+        return True
+    # A verified institutional email vouches for a name-only match (no ROR to compare, no
+    # country on one side); a different ROR id still rules the organization out.
+    if not vouched or organization is None:
+        return False
+    theirs, ours = _ror_id(_ror(organization)), _ror_id(institution.ror)
+    if theirs and ours:
+        return False
+    return normalize_org_name(organization.name) == normalize_org_name(institution.name)
+
+
 def host_affiliation(
     record: Record, institution: HostInstitution, today: _dt.date | None = None
 ) -> AffiliationSummary | None:
     """The researcher's affiliation at the host's institution: the current (or latest)
-    education there, else the current (or latest) employment there, else ``None``."""
+    education there, else the current (or latest) employment there, else ``None``.
+
+    When the record's trust markers show a verified email domain of the institution
+    (:attr:`HostInstitution.domains`), an affiliation named like the institution counts even
+    where its ROR id or country cannot confirm it (:func:`verified_at_institution`)."""
     today = today or _dt.date.today()
+    vouched = verified_at_institution(record, institution)
     for section in (record.educations, record.employments):
-        ours = [a for a in section or [] if matches_institution(a.organization, institution)]
+        ours = [a for a in section or []
+                if _at_institution(a.organization, institution, vouched)]
         picked = _pick_current(ours, today)
         if picked is not None:
             return picked

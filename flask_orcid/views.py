@@ -18,6 +18,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
+from . import inbox_flow
 from .checks import orcid_reachable, verify_connection
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
@@ -177,6 +178,9 @@ def _callback() -> Any:
         # the answer to an invitation: the invitee's iD, not a sign-in to this site
         return complete_invitation(entry, request.args.get("code") or "")
     next_url = safe_next(entry.get("next")) or _default_next()
+    if entry.get("inbox"):
+        # the link of an ORCID inbox permission request: whoever is signed in here
+        return inbox_flow.finish(entry, next_url)
     user = ext.current_user()
     if (user.key if user else None) != entry.get("user"):
         raise StateError(
@@ -362,3 +366,16 @@ def connection() -> Any:
 def _page_context() -> dict[str, str]:
     locale = get_locale()
     return {"orcid_page_lang": str(locale).replace("_", "-") if locale else "en"}
+
+
+@bp.get("/inbox/<token>")
+def inbox_start(token: str) -> Response:
+    """The link of an ORCID inbox permission request: on to ORCID's authorize screen."""
+    return inbox_flow.start(token)
+
+
+@bp.get("/inbox/done")
+def inbox_done() -> Any:
+    """Where an inbox permission request ends: the connection is made."""
+    return render_template("orcid/inbox_connected.html",
+                           support_email=current_app.config.get("ORCID_SUPPORT_EMAIL"))

@@ -32,7 +32,7 @@ INSTITUTION = {
     "ORCID_INSTITUTION_REGION": "RI",
     "ORCID_INSTITUTION_COUNTRY": "US",
     "ORCID_INSTITUTION_ROR": "https://ror.org/05gq02987",
-    "ORCID_INSTITUTION_EMAIL_DOMAINS": "example.edu",
+    "ORCID_INSTITUTION_DOMAINS": "example.edu",
     "ORCID_EXTERNAL_URL": "https://theses.example.edu",
     "ORCID_SITE_NAME": "Brown Theses",
 }

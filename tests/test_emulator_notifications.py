@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import requests
 
+from flask_orcid import ExternalId, ValidationError
 from flask_orcid.emulator.seed import CARBERRY, OKAFOR
+from flask_orcid.protocol.client import ORCIDClient
+from flask_orcid.protocol.notifications import NotificationItem, PermissionNotification
 
 XML = "application/vnd.orcid+xml"
 JSON = "application/vnd.orcid+json"
@@ -196,3 +200,27 @@ def test_the_inbox_shows_the_request_and_its_link_marks_it_actioned(emulator):
 def csrf(browser, emulator, path="/signin") -> str:
     page = browser.get(f"{emulator.url}{path}", timeout=10).text
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_the_clients_document_is_valid_and_read_back(emulator, orcid_schemas):
+    notification = PermissionNotification(
+        authorization_url="https://site.example.edu/orcid/inbox/abc", subject="your thesis",
+        intro="Hola", items=[NotificationItem("work", "Voces de frontera",
+                                              ExternalId("doi", "10.5555/x.1"))])
+    orcid_schemas.validate(notification.to_xml())
+    client = ORCIDClient(emulator.client_id, emulator.client_secret, environment="emulator",
+                         emulator_url=emulator.url)
+    try:
+        token = premium(emulator)
+        put_code = client.add_permission_notification(OKAFOR, token, notification)
+        read = client.read_permission_notification(OKAFOR, token, put_code)
+        assert (read.subject, read.intro, read.authorization_url) == (
+            "your thesis", "Hola", "https://site.example.edu/orcid/inbox/abc")
+        assert [i.name for i in read.items] == ["Voces de frontera"]
+        assert [n.put_code for n in client.list_permission_notifications(OKAFOR, token)] == [
+            put_code]
+        assert client.archive_permission_notification(OKAFOR, token, put_code).archived
+    finally:
+        client.close()
+    with pytest.raises(ValidationError):
+        PermissionNotification("https://x.example", "s", "i", items=[]).to_xml()

@@ -9,6 +9,8 @@ import pytest
 import requests
 
 from flask_orcid.emulator.seed import CARBERRY, FERNANDEZ, OKAFOR, RAMAN, RIVERA
+from flask_orcid.protocol.client import ORCIDClient
+from flask_orcid.protocol.search import institution_query
 
 XML = "application/vnd.orcid+xml"
 JSON = "application/vnd.orcid+json"
@@ -159,3 +161,33 @@ def test_a_malformed_query_is_refused(emulator):
     response = search(emulator, "family-name:(Carberry", path="search")
     assert response.status_code == 500
     assert response.json()["error-code"] == 9008
+
+
+def test_the_client_pages_through_every_hit_within_orcids_limits(emulator):
+    for i in range(7):
+        emulator.new_researcher(given_names=f"Iter{i}", family_name="Iterated",
+                                email=f"iter{i}@iter.example.edu")
+    client = ORCIDClient(emulator.client_id, emulator.client_secret, environment="emulator",
+                         emulator_url=emulator.url)
+    try:
+        emulator.reset_requests()
+        hits = list(client.iter_expanded_search("family-name:Iterated", read_public(emulator),
+                                                rows=3))
+        assert sorted(h.given_names for h in hits) == [f"Iter{i}" for i in range(7)]
+        searches = [r for r in emulator.requests()["log"] if "expanded-search" in r["path"]]
+        assert len(searches) == 3  # 3 + 3 + 1, then num-found says there is no more
+        assert len(list(client.iter_expanded_search("family-name:Iterated", None, rows=2,
+                                                    limit=5))) == 5
+        with pytest.raises(ValueError, match="rows"):
+            client.expanded_search("family-name:Iterated", None, rows=1001)
+        with pytest.raises(ValueError, match="start"):
+            client.expanded_search("family-name:Iterated", None, start=10001)
+        query = institution_query(ror=BROWN_ROR, email_domains=["@example.edu", "x\" OR *:*"])
+        assert query == f'ror-org-id:"{BROWN_ROR}" OR email:*@example.edu OR email:*@xOR'
+        found_ids = {h.orcid for h in client.iter_expanded_search(query, None)}
+        assert {CARBERRY, OKAFOR, RIVERA} <= found_ids and RAMAN not in found_ids
+        page = client.search(f'ror-org-id:"{BROWN_ROR}"', read_public(emulator))
+        assert page.num_found == 2 and [r.orcid for r in page.results] == sorted(
+            [CARBERRY, OKAFOR])
+    finally:
+        client.close()

@@ -30,7 +30,7 @@ from tests.schema_0_1_0 import metadata_0_1_0
 ORCID_TABLES = {"orcid_accounts", "orcid_pending_revocations", "orcid_outbox_items",
                 "orcid_outbox_events", "orcid_record_sync", "orcid_oauth_states",
                 "orcid_rate_budget", "orcid_worker_heartbeats", "orcid_invitations",
-                "orcid_campaigns", "orcid_campaign_people"}
+                "orcid_permission_requests", "orcid_campaigns", "orcid_campaign_people"}
 HEAD = ORCID_HEAD
 NEXT = f"orcid_{int(HEAD.removeprefix('orcid_')) + 1:04d}"
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -146,7 +145,3 @@ class InstitutionCalls(Transport):
                                  orcid=orcid)
         return parse_notification(response.content)
 
-
-def describe(page: SearchPage) -> dict[str, Any]:
-    """A page as plain data (for logs and the CLI)."""
-    return {"num_found": page.num_found, "start": page.start, "count": len(page.results)}

@@ -79,6 +79,9 @@ class Record:
     works: list[WorkSummary] = field(default_factory=list)
     #: qualifications, distinctions, invited positions, memberships and services
     other_affiliations: list[AffiliationSummary] = field(default_factory=list)
+    #: trust markers from the member API's /summary (empty when it was not read): the public
+    #: email domains ORCID verified (``example.edu``)
+    verified_email_domains: list[str] = field(default_factory=list)
 
     @classmethod
     def from_person(

@@ -67,14 +67,19 @@ VERSION_TABLE = "orcid_alembic_version"
 #: the tables of flask-orcid 0.1.0 (revision ``orcid_0001``), made by ``db.create_all()``
 BASE_TABLES = frozenset({"orcid_accounts", "orcid_pending_revocations", "orcid_outbox_items",
                          "orcid_outbox_events", "orcid_record_sync"})
-#: what ``db.create_all()`` made before migrations existed, newest first: (revision, tables).
-#: Only databases made before migrations need this, so it never grows.
+#: what ``db.create_all()`` makes, newest first: (revision, tables), so ``flask orcid db stamp``
+#: can name the revision of a database made without migrations (sites before 0.2, test
+#: fixtures). A revision that adds a table adds an entry; one that only changes columns or
+#: indexes must look before it acts, as such a database already has the change.
 _CREATE_ALL_SCHEMAS = (
     ("orcid_0009", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
                                   "orcid_worker_heartbeats", "orcid_invitations",
-                                  "orcid_campaigns", "orcid_campaign_people"}),
+                                  "orcid_permission_requests", "orcid_campaigns",
+                                  "orcid_campaign_people"}),
     ("orcid_0005", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
                                   "orcid_worker_heartbeats", "orcid_invitations"}),
+    ("orcid_0007", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
+                                  "orcid_worker_heartbeats", "orcid_permission_requests"}),
     ("orcid_0004", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
                                   "orcid_worker_heartbeats"}),
     ("orcid_0003", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget"}),

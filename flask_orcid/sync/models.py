@@ -21,6 +21,9 @@ rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
   authenticated (see :mod:`.invitations`).
 - ``orcid_campaigns``, ``orcid_campaign_people``: backfill campaigns for past graduates and
   where each person is (see :mod:`.campaign_models`, :mod:`.campaigns`).
+- ``orcid_permission_requests``: every permission request sent to a researcher's ORCID inbox
+  (see :mod:`.permission_requests`): to whom, why, its put-code at ORCID, the hash of the
+  link's single-use token, and what came of it.
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ class Models:
     Invitation: Any
     Campaign: Any
     CampaignPerson: Any
+    PermissionRequest: Any = None
 
     def set_cipher_provider(self, provider: Callable[[], TokenCipher]) -> None:
         """Tell the token-holding models where their cipher comes from."""
@@ -129,7 +133,8 @@ def define_models(db: Any) -> Models:
                     Item=_item_model(db), Event=_event_model(db),
                     RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db),
                     WorkerHeartbeat=_heartbeat_model(db), Invitation=_invitation_model(db),
-                    Campaign=campaign_model(db), CampaignPerson=campaign_person_model(db))
+                    Campaign=campaign_model(db), CampaignPerson=campaign_person_model(db),
+                    PermissionRequest=_permission_request_model(db))
     budget_table(db.Model.metadata)  # the shared rate budget lives beside the outbox
     _MODELS[db] = models
     return models
@@ -378,3 +383,26 @@ def _invitation_model(db: Any) -> Any:
             return f"<ORCIDInvitation {self.id} {self.subject!r} {self.status}>"
 
     return Invitation
+def _permission_request_model(db: Any) -> Any:
+    class PermissionRequest(db.Model):
+        """A request for access put in a researcher's ORCID inbox (notification-permission)."""
+
+        __tablename__ = "orcid_permission_requests"
+
+        id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+        orcid = sa.Column(sa.String(19), nullable=False, index=True)
+        #: the host user the connection is for (None: the host's sign-in handler decides)
+        user_key = sa.Column(sa.String(255))
+        #: why it was sent: "bounced", "revoked" or the host's own word
+        reason = sa.Column(sa.String(32), nullable=False)
+        #: SHA-256 of the link's token (the token itself travels in the notification only)
+        token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+        #: "sending", "sent", "connected", "failed" (see :mod:`.permission_requests`)
+        status = sa.Column(sa.String(16), nullable=False, index=True)
+        put_code = sa.Column(sa.BigInteger)
+        error = sa.Column(sa.Text)
+        created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+        expires_at = sa.Column(sa.DateTime, nullable=False)
+        connected_at = sa.Column(sa.DateTime)
+
+    return PermissionRequest

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import InvalidTokenError
+from ..errors import APIError, InvalidTokenError, XMLError
 from ..protocol.client import ORCIDClient
 from ..protocol.records import Record
 from .states import ACTIVE
@@ -88,19 +88,35 @@ def _user_token(account: Any) -> str | None:
     return account.access_token if allowed and account.access_token else None
 
 
-def _read(client: ORCIDClient, orcid: str, token: str) -> Record:
+def _read(client: ORCIDClient, orcid: str, token: str, with_summary: bool = False) -> Record:
     person = client.read_person(orcid, token)
     educations = client.read_affiliations(orcid, token, "education")
     employments = client.read_affiliations(orcid, token, "employment")
     record = Record.from_person(person, educations=educations, employments=employments)
     # The authenticated iD is the connection's, whatever the document says about itself.
     record.orcid = orcid
+    if with_summary:
+        record.verified_email_domains = verified_domains(client, orcid, token)
     return record
+
+
+def verified_domains(client: ORCIDClient, orcid: str, token: str) -> list[str]:
+    """The record's public, ORCID-verified email domains from the member ``/summary`` (a
+    trust marker); empty when ORCID does not serve it (the summary sits behind a feature
+    flag at ORCID: a 404) or refuses it. Any token of the record may read it."""
+    try:
+        return client.read_summary(orcid, token).verified_domains
+    except InvalidTokenError:
+        raise
+    except (APIError, XMLError) as exc:
+        log.info("no record summary for %s (%s); prefilling without trust markers", orcid,
+                 type(exc).__name__)
+        return []
 
 
 def read_for_prefill(
     state_or_client: Any, account: Any, *, token_cache: PublicTokenCache | None = None,
-    on_token_rejected: Callable[[str], Any] | None = None,
+    on_token_rejected: Callable[[str], Any] | None = None, with_summary: bool = False,
 ) -> Record:
     """Read the researcher's names, emails, educations and employments for prefill.
 
@@ -115,6 +131,9 @@ def read_for_prefill(
     :param state_or_client: the app's :class:`~flask_orcid.ORCIDClient` (or the extension's
         per-app state exposing ``api_client``).
     :param account: the researcher's ``ORCIDAccount`` (``orcid``, ``access_token``, scopes).
+    :param with_summary: also read the member ``/summary`` (one more GET) and fill
+        ``Record.verified_email_domains``, the trust marker prefill uses to recognise the
+        host's institution (:attr:`~flask_orcid.HostInstitution.domains`).
     """
     client = _client_of(state_or_client)
     cache = token_cache or public_tokens
@@ -122,7 +141,7 @@ def read_for_prefill(
     token = _user_token(account)
     if token is not None:
         try:
-            return _read(client, orcid, token)
+            return _read(client, orcid, token, with_summary)
         except InvalidTokenError:
             # Revoked at ORCID or expired: the connection is marked invalid (the caller
             # commits) so the site can ask to reconnect, and public data still prefills.
@@ -135,8 +154,8 @@ def read_for_prefill(
                     mark_invalid()
     public = cache.get(client)
     try:
-        return _read(client, orcid, public)
+        return _read(client, orcid, public, with_summary)
     except InvalidTokenError:
         # ORCID revoked our /read-public token: get one fresh token, once.
         cache.forget(client, public)
-        return _read(client, orcid, cache.get(client))
+        return _read(client, orcid, cache.get(client), with_summary)

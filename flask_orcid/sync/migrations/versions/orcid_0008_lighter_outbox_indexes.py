@@ -8,7 +8,7 @@
   for the admin page; a new row is pending and never touches it.
 
 Revision ID: orcid_0008
-Revises: orcid_0004
+Revises: orcid_0007
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "orcid_0008"
-down_revision: str | None = "orcid_0004"
+down_revision: str | None = "orcid_0007"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
@@ -30,7 +30,7 @@ def _indexes() -> set[str]:
 
 
 def upgrade() -> None:
-    # A database whose tables a newer ``create_all`` made, stamped at orcid_0004 (``flask orcid
+    # A database whose tables a newer ``create_all`` made, stamped at orcid_0007 (``flask orcid
     # db stamp`` recognizes it by its tables), already has the new indexes: look first.
     present = _indexes()
     for name in ("ix_orcid_outbox_user_state", "ix_orcid_outbox_orcid"):
