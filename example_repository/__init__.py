@@ -24,6 +24,7 @@ from . import (
     admin,
     auth,
     cli,
+    institution,
     models,
     oai,
     orcid_hooks,  # noqa: F401 (registers the signin handler on import)
@@ -98,6 +99,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db_module.init_app(app)
     throttle.init_app(app)
 
+    institution.configure(app)  # the institution of campaigns and of ORCID's search
     orcid.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(student.bp)

@@ -15,6 +15,7 @@ from .campaign_runner import StepResult, run_step
 from .errors import ConfigurationError
 from .i18n import LOCALES
 from .protocol.model import Organization
+from .site_urls import site_context
 from .state import current_flask_app
 from .sync import campaigns as cp
 from .sync.campaign_rows import Graduate, RowProblem, read_csv
@@ -80,7 +81,8 @@ class CampaignAPI:
             if self._graduates_source is None:
                 raise ConfigurationError("Register the site's graduates with "
                                          "@orcid.graduates_source to start a campaign of them.")
-            graduates, source = list(self._graduates_source()), "host"
+            with site_context(current_flask_app()):  # the hook may build the site's URLs
+                graduates, source = list(self._graduates_source()), "host"
         else:
             graduates, problems = read_csv(csv_text or "", institution)
             source = "csv"
