@@ -24,8 +24,10 @@ BROWN = Organization(name="Brown University", city="Providence", region="RI", co
 
 
 @pytest.fixture
-def campaign_app(make_app, campaign_smtp):
-    return make_app(**INSTITUTION, **campaign_smtp.config())
+def campaign_app(make_app, campaign_smtp, tmp_path):
+    # a database file: the delivery pass's threads each use a connection of their own
+    return make_app(**INSTITUTION, **campaign_smtp.config(),
+                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}")
 
 
 def statuses(app, campaign_id):
