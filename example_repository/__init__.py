@@ -24,6 +24,7 @@ from . import (
     admin,
     auth,
     cli,
+    institution,
     mailbox,
     models,
     oai,
@@ -101,6 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     throttle.init_app(app)
 
     app.config.setdefault("ORCID_SITE_NAME", app.config["REPOSITORY_NAME"])
+    institution.configure(app)  # the institution of campaigns and of ORCID's search
     orcid.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(mailbox.bp)

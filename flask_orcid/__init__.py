@@ -68,6 +68,8 @@ from .signals import (
     orcid_disconnected,
 )
 from .state import UserInfo
+from .sync.campaign_rows import Graduate
+from .sync.directory import InstitutionPerson
 from .sync.reconcile import SyncSummary
 from .sync.record_reader import read_for_prefill
 from .sync.worker import Deliverer, PassResult
@@ -92,6 +94,9 @@ __all__ = [
     "orcid_disconnected",
     "invitation_accepted",
     "invitation_declined",
+    # the institution's people and backfill campaigns
+    "Graduate",
+    "InstitutionPerson",
     # identifiers
     "ORCIDIdValidator",
     "doi_key",

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .cli_campaign import campaign_cli, people_command
 from .cli_db import db_cli
 from .cli_inbox import request_permission_command
 from .errors import ORCIDError
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 orcid_cli = AppGroup("orcid", help="ORCID: stored tokens, delivery and synchronization.")
 orcid_cli.add_command(db_cli)  # flask orcid db upgrade|downgrade|current|stamp
+orcid_cli.add_command(campaign_cli)  # flask orcid campaign create|run|status|export|bounce
+orcid_cli.add_command(people_command)  # flask orcid people
 orcid_cli.add_command(request_permission_command)  # ORCID inbox permission requests
 
 

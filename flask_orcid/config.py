@@ -113,4 +113,22 @@ DEFAULTS: dict[str, object] = {
     # ORCID_EXTERNAL_URL (else SERVER_NAME, else http://localhost) and reads, besides the pages
     # of @orcid.check_targets: {"connect": url, "form": url, "public": [urls], "exports": [urls]}
     "ORCID_CHECK_URLS": None,
+    # the institution (issue 16): the organization of the degrees a campaign adds, and what
+    # the people page asks ORCID's search for (record holders who list its ROR id, its name or
+    # an email at ORCID_INSTITUTION_DOMAINS, above)
+    "ORCID_INSTITUTION_NAME": None,
+    "ORCID_INSTITUTION_CITY": None,
+    "ORCID_INSTITUTION_REGION": None,
+    "ORCID_INSTITUTION_COUNTRY": None,
+    "ORCID_INSTITUTION_ROR": None,
+    # at most this many record holders are read from ORCID's search for the people page
+    "ORCID_INSTITUTION_SEARCH_LIMIT": 1000,
+    # backfill campaigns: days between reminders and how many at most; a claim on a person
+    # being emailed lasts this long (a run that died is settled after it); an email the mail
+    # server could not take is tried this many times, first after RETRY_SECONDS, doubling
+    "ORCID_CAMPAIGN_REMINDER_DAYS": 7.0,
+    "ORCID_CAMPAIGN_MAX_REMINDERS": 2,
+    "ORCID_CAMPAIGN_SEND_LEASE_SECONDS": 600.0,
+    "ORCID_CAMPAIGN_MAX_SEND_ATTEMPTS": 5,
+    "ORCID_CAMPAIGN_RETRY_SECONDS": 300.0,
 }

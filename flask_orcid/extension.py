@@ -16,17 +16,21 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel
 from sqlalchemy import select
 
-from . import config as _config
 from . import (
+    campaign_pages,
+    campaign_runner,
     delivery,
     display,
     invitations,
     pages,
+    people_pages,
     permission_requests,
     review_pages,
     signals,
     trust,
 )
+from . import config as _config
+from .campaign_api import CampaignAPI
 from .cli import orcid_cli
 from .errors import ConfigurationError, ORCIDError
 from .i18n import LOCALES
@@ -36,7 +40,7 @@ from .protocol.records import Record
 from .protocol.summary import RecordSummary
 from .readiness import views as readiness_views
 from .safety import csrf_field_name, csrf_token
-from .signals import orcid_connected
+from .signals import invitation_accepted, invitation_declined, orcid_connected
 from .state import ORCIDState, UserInfo, current_flask_app, get_state, request_data
 from .sync import approval, connections
 from .sync import outbox as ob
@@ -61,7 +65,7 @@ def _current_cipher() -> TokenCipher:
     return get_state().cipher
 
 
-class ORCID(InvitationAPI):
+class ORCID(InvitationAPI, CampaignAPI):
     """ORCID for a Flask application.
 
     :param app: the application, or None to call :meth:`init_app` later (app factories).
@@ -117,11 +121,15 @@ class ORCID(InvitationAPI):
         app.register_blueprint(review_pages.bp, url_prefix=prefix)
         app.register_blueprint(invitations.bp, url_prefix=prefix)
         app.register_blueprint(readiness_views.bp, url_prefix=prefix)
+        app.register_blueprint(campaign_pages.bp, url_prefix=prefix)
+        app.register_blueprint(people_pages.bp, url_prefix=prefix)
         pages.exempt_from_csrf(app)
         if "orcid" not in app.cli.commands:
             app.cli.add_command(orcid_cli)
         app.before_request(partial_first_request(app))
         orcid_connected.connect(delivery.on_connected, weak=False)
+        for answered in (invitation_accepted, invitation_declined):
+            answered.connect(campaign_runner.on_invitation_answered, weak=False)
         delivery.listen_commits(self.db)
 
     def _make_state(self, app: Flask) -> ORCIDState:

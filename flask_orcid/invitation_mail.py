@@ -36,6 +36,9 @@ ROLE_LABELS = {
     "advisor": _l("advisor"),
     "committee_member": _l("committee member"),
     "co_author": _l("co-author"),
+    # a backfill campaign's graduates, and record holders invited from the people page
+    "author": _l("author"),
+    "researcher": _l("researcher"),
 }
 
 

@@ -9,6 +9,7 @@ shows the messages on a page (:func:`read_folder`). The password is never logged
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import smtplib
@@ -26,8 +27,8 @@ from flask import current_app
 
 from .errors import ConfigurationError, ORCIDError
 
-__all__ = ["MailError", "StoredMessage", "build_message", "mail_folder", "read_folder",
-           "send_mail"]
+__all__ = ["MailError", "MailRefused", "StoredMessage", "build_message", "mail_folder",
+           "read_folder", "send_mail"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,15 @@ BACKENDS = ("smtp", "folder")
 
 class MailError(ORCIDError):
     """The message could not be handed to the mail server (the text says why, no secrets)."""
+
+
+class MailRefused(MailError):
+    """The mail server refused the recipient for good (a 5xx answer): the address bounces.
+    ``code`` is the server's reply code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _sender(cfg: Any) -> str:
@@ -81,19 +91,25 @@ def send_mail(message: EmailMessage) -> None:
     log.info("sent a message to %s", message["To"])
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the system's certificates takes tens
+    of milliseconds, too much for every message of a campaign."""
+    return ssl.create_default_context()
+
+
 def _to_smtp(message: EmailMessage, cfg: Any) -> None:
     host, port = str(cfg["ORCID_MAIL_HOST"]), int(cfg["ORCID_MAIL_PORT"])
     timeout = float(cfg["ORCID_MAIL_TIMEOUT"])
-    context = ssl.create_default_context()
     try:
         smtp: smtplib.SMTP
         if cfg.get("ORCID_MAIL_USE_SSL"):
-            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=_tls_context())
         else:
             smtp = smtplib.SMTP(host, port, timeout=timeout)
         with smtp:
             if cfg.get("ORCID_MAIL_USE_STARTTLS") and not cfg.get("ORCID_MAIL_USE_SSL"):
-                smtp.starttls(context=context)
+                smtp.starttls(context=_tls_context())
             if cfg.get("ORCID_MAIL_USERNAME"):
                 smtp.login(str(cfg["ORCID_MAIL_USERNAME"]), str(cfg.get("ORCID_MAIL_PASSWORD")
                                                                  or ""))
@@ -101,8 +117,14 @@ def _to_smtp(message: EmailMessage, cfg: Any) -> None:
     except smtplib.SMTPAuthenticationError:
         raise MailError("The mail server refused the configured user name and password "
                         "(ORCID_MAIL_USERNAME, ORCID_MAIL_PASSWORD).") from None
-    except smtplib.SMTPRecipientsRefused:
-        raise MailError(f"The mail server refused the address {message['To']}.") from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, reply = next(iter(exc.recipients.values()), (0, b""))
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        if 500 <= code < 600:
+            raise MailRefused(f"The mail server refused the address {message['To']} ({code} "
+                              f"{text[:200]}).", code) from None
+        raise MailError(f"The mail server refused the address {message['To']} for now ({code} "
+                        f"{text[:200]}).") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise MailError(f"The mail server {host}:{port} could not take the message "
                         f"({type(exc).__name__}).") from None

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.plugins.example",
     "tests.plugins.mail",
     "tests.plugins.invitations",
+    "tests.campaign_support",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent

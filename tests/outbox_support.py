@@ -21,7 +21,7 @@ _serial = itertools.count(1)
 POSTGRES_URL = os.environ.get("FLASK_ORCID_TEST_POSTGRES")
 #: the newest migration of the extension (every table change adds one: update this, and
 #: ORCID_TABLES in test_migrations.py for a new table)
-ORCID_HEAD = "orcid_0008"
+ORCID_HEAD = "orcid_0009"
 NO_POSTGRES = "FLASK_ORCID_TEST_POSTGRES is not set (no PostgreSQL server to test against)"
 
 

@@ -73,6 +73,11 @@ BASE_TABLES = frozenset({"orcid_accounts", "orcid_pending_revocations", "orcid_o
 #: table or a column adds an entry (a column-only revision is told apart by its columns); one
 #: that only changes indexes must look before it acts, as such a database already has them.
 _CREATE_ALL_SCHEMAS: tuple[tuple[str, frozenset[str], frozenset[tuple[str, str]]], ...] = (
+    ("orcid_0009", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
+                                  "orcid_worker_heartbeats", "orcid_invitations",
+                                  "orcid_permission_requests", "orcid_campaigns",
+                                  "orcid_campaign_people"},
+     frozenset({("orcid_outbox_items", "approval")})),
     ("orcid_0007", BASE_TABLES | {"orcid_oauth_states", "orcid_rate_budget",
                                   "orcid_worker_heartbeats", "orcid_invitations",
                                   "orcid_permission_requests"},

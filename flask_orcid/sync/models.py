@@ -17,12 +17,14 @@ rows do is in :mod:`.mixins`; the states they can be in, in :mod:`.states`.
   error and whether it is paused because ORCID is down (``flask orcid status`` shows them).
 - ``orcid_oauth_states``: every OAuth ``state`` issued, by hash, until it is spent: a state is
   consumed once, atomically, whatever the browser's cookie says (see :mod:`.oauth_states`).
-- ``orcid_permission_requests``: every permission request sent to a researcher's ORCID inbox
-  (see :mod:`.permission_requests`): to whom, why, its put-code at ORCID, the hash of the
-  link's single-use token, and what came of it.
 - ``orcid_invitations``: a person asked by email to authenticate their iD for something of the
   host's (a thesis): the single-use link's token by hash, its expiry and status, the iD they
   authenticated (see :mod:`.invitations`).
+- ``orcid_campaigns``, ``orcid_campaign_people``: backfill campaigns for past graduates and
+  where each person is (see :mod:`.campaign_models`, :mod:`.campaigns`).
+- ``orcid_permission_requests``: every permission request sent to a researcher's ORCID inbox
+  (see :mod:`.permission_requests`): to whom, why, its put-code at ORCID, the hash of the
+  link's single-use token, and what came of it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .budget import budget_table
+from .campaign_models import campaign_model, campaign_person_model
 from .clock import utcnow
 from .crypto import TokenCipher
 from .mixins import (
@@ -112,6 +115,8 @@ class Models:
     WorkerHeartbeat: Any
     PermissionRequest: Any = None
     Invitation: Any = None
+    Campaign: Any = None
+    CampaignPerson: Any = None
 
     def set_cipher_provider(self, provider: Callable[[], TokenCipher]) -> None:
         """Tell the token-holding models where their cipher comes from."""
@@ -134,9 +139,9 @@ def define_models(db: Any) -> Models:
     models = Models(Account=_account_model(db), PendingRevocation=_revocation_model(db),
                     Item=_item_model(db), Event=_event_model(db),
                     RecordSync=_record_sync_model(db), OAuthState=_oauth_state_model(db),
-                    WorkerHeartbeat=_heartbeat_model(db),
-                    PermissionRequest=_permission_request_model(db),
-                    Invitation=_invitation_model(db))
+                    WorkerHeartbeat=_heartbeat_model(db), Invitation=_invitation_model(db),
+                    Campaign=campaign_model(db), CampaignPerson=campaign_person_model(db),
+                    PermissionRequest=_permission_request_model(db))
     budget_table(db.Model.metadata)  # the shared rate budget lives beside the outbox
     _MODELS[db] = models
     return models

@@ -49,7 +49,7 @@ def test_every_post_needs_the_csrf_token(repo, make_person):
     for rule in rules:
         url = rule.rule.replace("<int:thesis_id>", str(thesis.id)).replace("<code>", "es")
         url = url.replace("<token>", "no.link").replace("<int:invitation_id>", "1").replace(
-            "<int:person_id>", "1")
+            "<int:person_id>", "1").replace("<int:campaign_id>", "1")
         assert "<" not in url, rule.rule
         for who in (student, admin):
             response = who.client.post(url, data={"review-accept": "Accept", "title": "X",

@@ -1,0 +1,37 @@
+"""The status CSV of a campaign (the admin page's export and ``flask orcid campaign export``):
+one line per person, in the order of the uploaded file, with what happened to them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["EXPORT_COLUMNS", "status_csv"]
+
+EXPORT_COLUMNS = ("line", "key", "name", "email", "title", "date", "status", "reason", "orcid",
+                  "emails_sent", "reminders_sent", "last_sent_at", "answered_at",
+                  "delivered_at")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return f"{value.isoformat(timespec='seconds')}Z"
+    text = str(value)
+    # a spreadsheet must not run a cell as a formula (CSV injection)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def status_csv(people: Iterable[Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for p in people:
+        writer.writerow([_cell(v) for v in (
+            p.line, p.person_key, p.name, p.email, p.title, p.date, p.status, p.reason,
+            p.orcid, p.emails_sent, p.reminders_sent, p.last_sent_at, p.answered_at,
+            p.delivered_at)])
+    return out.getvalue()
