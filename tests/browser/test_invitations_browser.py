@@ -1,7 +1,8 @@
 """An invitation end to end in a real browser, in English and in Spanish (issue 15): a student
 invites their advisor from the deposit form; the email arrives over SMTP (aiosmtpd in this
 process); the advisor follows its link, says no at ORCID once, then confirms their iD and opts
-in to the thesis; the landing page shows the iD with its icon; after publication the thesis is
+in to the thesis; the landing page shows the iD with its icon, and the DataCite XML and OAI-PMH
+carry it as authenticated (both valid against their schemas); after publication the thesis is
 on the advisor's own emulator record with the supervision role. Every new page goes through
 axe-core and the 375 px check on the way."""
 
@@ -14,12 +15,15 @@ import pytest
 from tests.browser.conftest import wait_until
 from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
 from tests.plugins.mail import link_in
+from tests.xsd import validate
 
 pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
 
 from tests.browser.audit import PageAudit  # noqa: E402 - needs the package checked above
 
 SUPERVISION = "http://credit.niso.org/contributor-roles/supervision/"
+NS = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/",
+      "d": "http://datacite.org/schema/kernel-4"}
 
 #: per language: the student, and the advisor they invite (a researcher the emulator seeds)
 CASES = {
@@ -143,6 +147,19 @@ def test_an_invitation_end_to_end(lang, live_repo, emulator, smtp_server, new_pa
     assert confirmed.locator("a.orcid-id-link .orcid-id-icon").count() == 1
     assert "ORCID iD not authenticated" not in confirmed.inner_text()
     audit.check(visitor, "landing-confirmed")
+
+    # the exports carry it as authenticated: the landing page's DataCite XML, and OAI-PMH
+    uri = f"{emulator.url}/{orcid_id}"
+    datacite = visitor.request.get(base + visitor.locator("#datacite-link").get_attribute("href"))
+    root = validate(datacite.body(), "datacite-4.7/metadata.xsd")
+    supervisor_ids = root.xpath("//d:contributor[@contributorType='Supervisor']"
+                                "/d:nameIdentifier/text()", namespaces=NS)
+    assert supervisor_ids == [uri]
+    harvest = visitor.request.get(f"{base}/oai?verb=ListRecords&metadataPrefix=oai_dc")
+    records = validate(harvest.body()).xpath("//o:record[.//dc:title[contains(., $t)]]", t=title,
+                                              namespaces=NS)
+    assert [r.xpath("string(.//dc:contributor)", namespaces=NS) for r in records] == [
+        f"{name} ({uri})"]
 
     # the supervision work on the advisor's own record (the background deliverer sends it)
     def on_record():
