@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -201,21 +201,33 @@ def publish(session: Session, models: Models, user_key: str, key: str,
             # The host re-published the key as another kind: the old item goes away.
             _retract_row(other)
     if row is None:
-        # the key's item under another kind carries the researcher's decision over
-        earlier = next((o.approval for o in rows if o.approval), None)
-        decision = DECLINED if earlier == DECLINED else (
-            APPROVED if approved or earlier == APPROVED else None)
-        row = Item(user_key=user_key, kind=kind, key=key, payload=text, payload_hash=digest,
-                   retracted=False, attempts=0, approval=decision,
-                   approval_at=now if decision else None,
-                   state=DECLINED if decision == DECLINED
-                   else initial_state(approval, decision == APPROVED))
+        row = _under_new_kind(Item, rows, user_key, kind, key, text, digest, approval,
+                              approved, now)
         session.add(row)
         return row
     if approved:
         _consent(row, now)
-    if row.payload_hash == digest and not row.retracted:
-        return row  # unchanged: a no-op
+    if row.payload_hash != digest or row.retracted:
+        _new_version(row, text, digest, approval)
+    return row
+
+
+def _under_new_kind(Item: Any, rows: Sequence[Any], user_key: str, kind: str, key: str,
+                    text: str, digest: str, approval: str, approved: bool, now: Any) -> Any:
+    """The key's row for a kind it did not have: the item under another kind carries the
+    researcher's decision over."""
+    earlier = next((o.approval for o in rows if o.approval), None)
+    decision = DECLINED if earlier == DECLINED else (
+        APPROVED if approved or earlier == APPROVED else None)
+    return Item(user_key=user_key, kind=kind, key=key, payload=text, payload_hash=digest,
+                retracted=False, attempts=0, approval=decision,
+                approval_at=now if decision else None,
+                state=DECLINED if decision == DECLINED
+                else initial_state(approval, decision == APPROVED))
+
+
+def _new_version(row: Any, text: str, digest: str, approval: str) -> None:
+    """A changed (or re-published after a retraction) item: store it and say what is to do."""
     if (row.put_code is None and row.last_attempt_at is not None
             and not (row.retracted and row.state == SYNCED)):  # (a confirmed DELETE: gone)
         _remember_self_ids(row)
@@ -231,15 +243,13 @@ def publish(session: Session, models: Models, user_key: str, key: str,
     if row.state == REMOVED:
         # The researcher removed it; a new version is not a reason to put it back
         # (only ``resend`` does that).
-        return row
+        return
     held = held_state(row, approval)
     if held is not None:
         # never delivered, and declined or still waiting for the researcher's approval: the
         # new version waits likewise (the decision outlives edits)
         row.state = _forced(held)
-        _clear_error(row)
-        return row
-    if row.put_code is not None and row.written_hash == digest:
+    elif row.put_code is not None and row.written_hash == digest:
         # back to what is already on the record; decided by the UPDATE itself, as a worker
         # may be writing another version right now (then it stays pending)
         Item = type(row)
@@ -248,7 +258,6 @@ def publish(session: Session, models: Models, user_key: str, key: str,
     else:
         row.state = _forced(PENDING)
     _clear_error(row)
-    return row
 
 
 def _consent(row: Any, now: Any) -> None:
