@@ -26,7 +26,6 @@ from . import (
     people_pages,
     permission_requests,
     review_pages,
-    signals,
     trust,
 )
 from . import config as _config
@@ -35,6 +34,7 @@ from .cli import orcid_cli
 from .errors import ConfigurationError, ORCIDError
 from .i18n import LOCALES
 from .invitation_api import InvitationAPI
+from .outbox_api import OutboxAPI
 from .protocol.client import ORCIDClient
 from .protocol.records import Record
 from .protocol.summary import RecordSummary
@@ -65,7 +65,7 @@ def _current_cipher() -> TokenCipher:
     return get_state().cipher
 
 
-class ORCID(InvitationAPI, CampaignAPI):
+class ORCID(OutboxAPI, InvitationAPI, CampaignAPI):
     """ORCID for a Flask application.
 
     :param app: the application, or None to call :meth:`init_app` later (app factories).
@@ -404,77 +404,6 @@ class ORCID(InvitationAPI, CampaignAPI):
 
     def _forget_outbox(self, account: Any) -> None:
         ob.forget_user(self.db.session, self._models(), account.user_key, account.orcid)
-
-    # -- the outbox ------------------------------------------------------------------------
-
-    def publish(self, user_key: str, key: str, item: Any, *, approved: bool = False) -> None:
-        """Record that ``item`` belongs on ``user_key``'s record (committed by the caller).
-
-        With ``ORCID_APPROVAL = "required"`` a new item waits for the researcher's approval;
-        ``approved=True`` says they already consented on your own page. An item the researcher
-        declined stays declined whatever you publish (only :meth:`approve` lifts it).
-        """
-        ob.publish(self.db.session, self._models(), str(user_key), key, item,
-                   approval=current_app.config["ORCID_APPROVAL"], approved=approved)
-        self.db.session.info[delivery.WAKE] = True
-
-    @property
-    def approval_required(self) -> bool:
-        """Whether items wait for the researcher's approval (``ORCID_APPROVAL``)."""
-        return bool(current_app.config["ORCID_APPROVAL"] == approval.APPROVAL_REQUIRED)
-
-    def approve(self, user_key: str, kind: str, key: str) -> approval.Decision:
-        """The researcher agrees that the item goes to their record (commit afterwards;
-        ``item_approved`` is sent after the commit). See :class:`~flask_orcid.sync.approval.
-        Decision` for what the answer means."""
-        return self._decide(approval.approve, signals.item_approved, user_key, kind, key)
-
-    def decline(self, user_key: str, kind: str, key: str) -> approval.Decision:
-        """The researcher does not want the item on their record: it is never sent until they
-        approve it, whatever new versions you publish (commit afterwards; ``item_declined``
-        is sent after the commit). Only before the first delivery: an item on the record
-        already is removed at ORCID by the researcher, or retracted by the site."""
-        return self._decide(approval.decline, signals.item_declined, user_key, kind, key)
-
-    def _decide(self, decide: Callable[..., approval.Decision], signal: Any, user_key: str,
-                kind: str, key: str) -> approval.Decision:
-        session = self.db.session
-        answer = decide(session, self._models(), str(user_key), kind, key)
-        if answer is approval.Decision.DONE:
-            session.info.setdefault(delivery.NOTIFY, []).append(
-                (signal, current_flask_app(), {"user_key": str(user_key), "key": key,
-                                               "kind": kind}))
-            session.info[delivery.WAKE] = True
-        return answer
-
-    def pending_approval(self, user_key: str) -> list[Any]:
-        """The researcher's items waiting for their approval (oldest first)."""
-        return approval.pending_approval(self.db.session, self._models(), str(user_key))
-
-    def undelivered_items(self, user_key: str) -> list[Any]:
-        """The researcher's items not on their record yet that they may still decide on:
-        waiting for approval, declined, or on their way."""
-        return approval.undelivered(self.db.session, self._models(), str(user_key))
-
-    def retract(self, user_key: str, key: str) -> None:
-        """Record that the item under ``key`` should leave the record (committed by the caller)."""
-        ob.retract(self.db.session, self._models(), str(user_key), key)
-        self.db.session.info[delivery.WAKE] = True
-
-    def items_for(self, user_key: str) -> list[Any]:
-        """What the site wrote or will write to ``user_key``'s record."""
-        return ob.items_for(self.db.session, self._models(), str(user_key))
-
-    def item_state(self, user_key: str, key: str) -> Any:
-        """The outbox row for ``key``, or None."""
-        return ob.item_state(self.db.session, self._models(), str(user_key), key)
-
-    def resend(self, user_key: str, key: str) -> bool:
-        """Post again an item the researcher removed (commit afterwards)."""
-        done = ob.resend(self.db.session, self._models(), str(user_key), key)
-        if done:
-            self.db.session.info[delivery.WAKE] = True
-        return done
 
     def _items_for_template(self, user_key: str) -> list[Any]:
         items: list[Any] = pages.items_context(self, user_key)["items"]
