@@ -21,15 +21,19 @@ import threading
 from typing import Any
 
 import pytest
+from flask import session
+from werkzeug.serving import make_server
 
 from example_repository.db import db
 from example_repository.models import User
 from example_repository.orcid_setup import orcid
+from flask_orcid import InstitutionPerson
 from flask_orcid.emulator.seed import FERNANDEZ, OKAFOR
 from flask_orcid.protocol.notifications import NotificationItem
 from tests.browser.test_accessibility import _admin
 from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
-from tests.campaign_support import CampaignSMTP, _Handler, graduate, graduates_csv
+from tests.campaign_support import INSTITUTION, CampaignSMTP, _Handler, graduate, graduates_csv
+from tests.plugins.app import orcid as host_orcid
 from tests.plugins.mail import link_in
 
 pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
@@ -302,3 +306,53 @@ def test_people_trust_markers_and_an_orcid_inbox_request(lang, live_repo, emulat
 
     _inbox_request(student, live_repo, emulator, case, title, audit)
     audit.assert_clean()
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_institution_pages_outside_any_site_layout(lang, make_app, make_user, new_page,
+                                                      tmp_path):
+    """The campaign and people pages with the extension's own minimal layout (a host that does
+    not restyle them), ORCID's search included."""
+    app = make_app(**INSTITUTION, TESTING=False,
+                   SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'host.sqlite'}")
+    admin = make_user(app, given_names="Admin", locale=lang)
+    host_orcid.admin_checker(lambda: True)
+    host_orcid.people_source(lambda: [
+        InstitutionPerson(key="s1", name="Ada Lovelace", email="ada@example.edu",
+                          kind="graduate"),
+        InstitutionPerson(key="s2", name="Tomás Rivera", email="t.rivera@example.edu",
+                          kind="staff")])
+
+    @app.get("/test-login")
+    def test_login() -> str:
+        session["user_id"] = admin.id
+        return "logged in"
+
+    with app.app_context():
+        campaign = host_orcid.create_campaign(name="Alumni", csv_text=graduates_csv(
+            [graduate(1), graduate(2), graduate(3, email="")]), lang=lang)
+        campaign_id = campaign.id
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    audit = PageAudit(label=f"institution-{lang}")
+    try:
+        page = new_page(locale="es-ES" if lang == "es" else "en-US")
+        page.goto(f"{base}/test-login")
+        page.goto(f"{base}/orcid/admin/campaigns")
+        assert page.locator("html").get_attribute("lang") == lang
+        audit.check(page, "campaigns")
+        page.goto(f"{base}/orcid/admin/campaigns/{campaign_id}")
+        assert page.locator("#orcid-campaign-problems li").count() == 1
+        audit.check(page, "campaign")
+        page.goto(f"{base}/orcid/admin/people")
+        audit.check(page, "people")
+        page.goto(f"{base}/orcid/admin/people?search=1")
+        assert page.locator(f"tr[data-orcid='{OKAFOR}']").count() == 1
+        audit.check(page, "people-search")
+        audit.assert_clean()
+    finally:
+        server.shutdown()
+        server.server_close()
+        host_orcid._admin_checker = None
+        host_orcid._people_source = None
