@@ -131,6 +131,8 @@ def test_a_backfill_campaign_on_its_pages(lang, live_repo, gated_smtp, new_page)
     assert case["queued"] in admin.locator("main").inner_text()
     [problem] = admin.locator("#orcid-campaign-problems li").all_inner_texts()
     assert problem.startswith(case["line"]), problem
+    # the reason is the validator's English, and says so to a screen reader
+    assert admin.locator("#orcid-campaign-problems li span[lang=en]").count() == 1
     assert _progress(admin) == (0, 4)
     audit.check(admin, "campaign-queued")
 
