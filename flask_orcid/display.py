@@ -62,12 +62,13 @@ def register_jinja(app: Flask) -> None:
     """Install the globals the ``orcid/macros.html`` macros and the extension's pages use.
 
     Globals: ``orcid_gettext``, ``orcid_ngettext`` (the extension's own catalog),
-    ``orcid_uri`` and ``orcid_canonical``; filters: ``orcid_uri``. Safe to call twice.
+    ``orcid_page_language`` (the ``lang`` of the page), ``orcid_uri`` and ``orcid_canonical``; filters: ``orcid_uri``. Safe to call twice.
     """
     env = app.jinja_env
     env.globals.update(
         orcid_gettext=i18n.gettext,
         orcid_ngettext=i18n.ngettext,
+        orcid_page_language=i18n.page_language,
         orcid_uri=orcid_uri_for,
         orcid_canonical=canonical_orcid_id,
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from babel.support import NullTranslations
 from flask import current_app, has_request_context
-from flask_babel import Domain
+from flask_babel import Domain, get_locale
 from flask_babel.speaklater import LazyString
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "lazy_gettext",
     "lazy_ngettext",
     "ngettext",
+    "page_language",
 ]
 
 #: Where the compiled catalogs live (``<locale>/LC_MESSAGES/messages.mo``).
@@ -59,6 +60,15 @@ def gettext(string: str, **variables: object) -> str:
     from ``variables`` after translation (so translators can move them)."""
     text = _translations().ugettext(string)
     return text % variables if variables else text
+
+
+def page_language() -> str:
+    """The request's language as an HTML ``lang`` value (``es``, ``pt-BR``): every page of
+    the extension declares the language its text is in, whichever blueprint serves it."""
+    if not has_request_context() or "babel" not in current_app.extensions:
+        return "en"
+    locale = get_locale()
+    return str(locale).replace("_", "-") if locale else "en"
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:

@@ -358,12 +358,6 @@ def connection() -> Any:
 
 
 
-@bp.context_processor
-def _page_context() -> dict[str, str]:
-    locale = get_locale()
-    return {"orcid_page_lang": str(locale).replace("_", "-") if locale else "en"}
-
-
 @bp.get("/inbox/<token>")
 def inbox_start(token: str) -> Response:
     """The link of an ORCID inbox permission request: on to ORCID's authorize screen."""

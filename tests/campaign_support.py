@@ -75,7 +75,8 @@ class _Handler:
 
 
 class CampaignSMTP(SMTPServer):
-    def __init__(self) -> None:  # (not SMTPServer's: one controller, with this handler)
+    def __init__(self, handler: type[_Handler] = _Handler) -> None:
+        # (not SMTPServer's: one controller, with this handler or a subclass of it)
         self.lock = threading.Lock()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
@@ -85,7 +86,7 @@ class CampaignSMTP(SMTPServer):
         self.hold_for: str | None = None
         self.holding = threading.Event()
         self.release = threading.Event()
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(handler(self), hostname="127.0.0.1", port=self.port)
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:

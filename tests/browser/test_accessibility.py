@@ -236,6 +236,8 @@ def test_the_extensions_own_pages_outside_any_site_layout(lang, make_app, make_u
         audit.check(page, "items")
         page.goto(f"{base}/orcid/review")
         audit.check(page, "review")
+        # every blueprint's page says which language its text is in (not only /orcid/'s)
+        assert page.locator("html").get_attribute("lang") == lang
         page.goto(f"{base}/orcid/disconnect/confirm")
         audit.check(page, "disconnect-confirm")
         page.click("#confirm-disconnect")

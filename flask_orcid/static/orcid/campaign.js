@@ -8,6 +8,7 @@
   var bar = document.getElementById("orcid-progress-bar");
   var text = document.getElementById("orcid-progress-text");
   var template = text ? text.getAttribute("data-template") : "";
+  var state = document.getElementById("orcid-campaign-state");
 
   function show(data) {
     if (bar) { bar.max = data.total; bar.value = data.processed; }
@@ -19,6 +20,10 @@
       var cell = section.querySelector('[data-status="' + status + '"]');
       if (cell) { cell.textContent = String(data.counts[status]); }
     });
+    // once sending stops, the line under the bar no longer says "Sending…" (what a reload shows)
+    if (!data.running && state && data.status === "active" && !data.finished) {
+      state.textContent = state.getAttribute("data-idle") || state.textContent;
+    }
     return data.running;
   }
 
