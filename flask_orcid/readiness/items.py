@@ -80,7 +80,8 @@ def check_items(run: CheckRun) -> None:
     second = publish_test_work(run, "ORCID integration check: test work (edited)")
     log = [e for e in run.emulator.requests_seen() if run.orcid in e["path"]]
     ours = _ours(run)
-    put = [e for e in log if e["method"] == "PUT" and e["path"].endswith(f"/work/{put_code}")]
+    put = [e for e in log if e["method"] == "PUT"
+           and e["path"].split("/")[-2:] == ["work", str(put_code)]]
     posts = [e for e in log if e["method"] == "POST" and re.search(r"/works?$", e["path"])]
     if (put_code is not None and second is not None and second.put_code == put_code and put
             and len(posts) == 1 and len(ours) == 1 and ours[0]["put_code"] == put_code
