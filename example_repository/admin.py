@@ -30,7 +30,7 @@ from .forms import (
     ReviewForm,
     WithdrawForm,
 )
-from .invitees import invite_person, open_invitation, subject_of
+from .invitees import flash_sent, invite_person, open_invitation, subject_of
 from .models import CHANGES_REQUESTED, PUBLISHED, STATUSES, SUBMITTED, Advisor, Thesis
 from .orcid_setup import author_orcid, author_trust, orcid
 
@@ -131,13 +131,7 @@ def invite(thesis_id: int, person_id: int):
     elif form.validate_on_submit():
         person.email = form.email.data.strip()
         db.session.commit()
-        invitation = invite_person(thesis, person, person.email, form.lang.data, g.user)
-        if invitation.last_error:
-            flash(_("The invitation to %(name)s could not be sent: %(error)s",
-                    name=person.name, error=invitation.last_error), "warning")
-        else:
-            flash(_("An invitation to confirm their ORCID iD was sent to %(name)s (%(email)s).",
-                    name=person.name, email=invitation.email), "success")
+        flash_sent(person, invite_person(thesis, person, person.email, form.lang.data, g.user))
     else:
         flash(_("Give a valid email address to send the invitation."), "warning")
     return redirect(url_for("admin.review", thesis_id=thesis.id) + "#people")

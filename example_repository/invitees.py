@@ -28,7 +28,7 @@ from .db import db
 from .models import ADVISOR, COMMITTEE_MEMBER, Advisor, Thesis, User
 from .orcid_setup import orcid
 
-__all__ = ["accept", "apply_people", "invite_person", "open_invitation", "person_key", "send_invitations",
+__all__ = ["accept", "apply_people", "flash_sent", "invite_person", "open_invitation", "person_key", "send_invitations",
            "subject_of"]
 
 log = logging.getLogger(__name__)
@@ -137,13 +137,17 @@ def send_invitations(thesis: Thesis, pending: list[tuple[Advisor, str]], inviter
     for person, lang in pending:
         if person.orcid_authenticated or open_invitation(thesis, person) is not None:
             continue
-        invitation = invite_person(thesis, person, person.email or "", lang, inviter)
-        if invitation.last_error:
-            flash(_("The invitation to %(name)s could not be sent: %(error)s",
-                    name=person.name, error=invitation.last_error), "warning")
-        else:
-            flash(_("An invitation to confirm their ORCID iD was sent to %(name)s (%(email)s).",
-                    name=person.name, email=invitation.email), "success")
+        flash_sent(person, invite_person(thesis, person, person.email or "", lang, inviter))
+
+
+def flash_sent(person: Advisor, invitation: Any) -> None:
+    """Tell the inviter whether the invitation's email went out."""
+    if invitation.last_error:
+        flash(_("The invitation to %(name)s could not be sent: %(error)s",
+                name=person.name, error=invitation.last_error), "warning")
+    else:
+        flash(_("An invitation to confirm their ORCID iD was sent to %(name)s (%(email)s).",
+                name=person.name, email=invitation.email), "success")
 
 
 def accept(invitation: Any) -> Advisor | None:

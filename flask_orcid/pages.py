@@ -29,6 +29,7 @@ from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .i18n import ngettext
 from .page_errors import SignInRequiredError
+from .preview import KIND_LABELS
 from .protocol.identifiers import is_valid_orcid_id, orcid_uri
 from .safety import check_csrf, private_page_headers, safe_next
 from .state import get_state
@@ -53,16 +54,6 @@ STATE_LABELS = {
     m.DECLINED: _l("Declined by you (never sent)"),
 }
 
-KIND_LABELS = {
-    "work": _l("Work"),
-    "education": _l("Education"),
-    "employment": _l("Employment"),
-    "qualification": _l("Qualification"),
-    "distinction": _l("Distinction"),
-    "invited-position": _l("Invited position"),
-    "membership": _l("Membership"),
-    "service": _l("Service"),
-}
 
 #: Why an item is not on the record, in the researcher's words (the stored message is
 #: for admins; ORCID's own message is shown when ORCID refused the item).

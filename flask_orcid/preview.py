@@ -37,7 +37,9 @@ WORK_TYPES = {
     "other": _l("Other"),
 }
 
-SECTIONS = {
+#: what each kind of item is called on the pages (the outbox's and the review's)
+KIND_LABELS = {
+    "work": _l("Work"),
     "education": _l("Education"),
     "employment": _l("Employment"),
     "qualification": _l("Qualification"),
@@ -204,7 +206,7 @@ def _affiliation(item: Affiliation) -> Preview:
     place = None
     if org is not None:
         place = ", ".join(p for p in (org.city, org.region, _country(org.country)) if p) or None
-    section = SECTIONS.get(item.section)
+    section = KIND_LABELS.get(item.section)
     return Preview(
         kind=item.section, section=str(section) if section is not None else item.section,
         title=item.role_title or (org.name if org else ""), organization=org.name if org else None,
