@@ -8,14 +8,16 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["EXPORT_COLUMNS", "status_csv"]
+__all__ = ["EXPORT_COLUMNS", "csv_cell", "status_csv"]
 
 EXPORT_COLUMNS = ("line", "key", "name", "email", "title", "date", "status", "reason", "orcid",
                   "emails_sent", "reminders_sent", "last_sent_at", "answered_at",
                   "delivered_at")
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """One cell of an export an admin opens in a spreadsheet: text that would start a formula
+    (names and emails come from CSV uploads and from ORCID's public data) gets a quote first."""
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
@@ -30,7 +32,7 @@ def status_csv(people: Iterable[Any]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for p in people:
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             p.line, p.person_key, p.name, p.email, p.title, p.date, p.status, p.reason,
             p.orcid, p.emails_sent, p.reminders_sent, p.last_sent_at, p.answered_at,
             p.delivered_at)])

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from .campaign_export import status_csv
+from .campaign_export import csv_cell, status_csv
 from .campaign_runner import StepResult
 from .errors import ConfigurationError, ORCIDError
 from .people import people_states, record_holders
@@ -55,7 +55,8 @@ def people_command(as_csv: bool, search: bool) -> None:
         rows.append(["record_holder", h.person.key if h.person else "", h.name,
                      " ".join(h.emails), "not_connected", h.orcid, ""])
     if as_csv:
-        csv.writer(sys.stdout, lineterminator="\n").writerows(rows)
+        csv.writer(sys.stdout, lineterminator="\n").writerows(
+            [[csv_cell(cell) for cell in row] for row in rows])
         return
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     for row in rows:

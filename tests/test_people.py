@@ -72,6 +72,22 @@ def test_the_cli_lists_each_person_and_the_record_holders_not_connected(people_a
     assert "ada.okafor@example.edu" in holders[OKAFOR]["email"]
 
 
+def test_the_csv_never_hands_a_spreadsheet_a_formula(make_app, emulator):
+    """Names come from the host's lists and from ORCID's public records: a cell that would
+    start a formula is quoted (CSV injection)."""
+    app = make_app(**INSTITUTION)
+    orcid.people_source(lambda: [InstitutionPerson(key="x1", name='=HYPERLINK("http://evil")',
+                                                   email="+1@example.edu")])
+    try:
+        result = app.test_cli_runner().invoke(args=["orcid", "people", "--csv", "--no-search"])
+    finally:
+        orcid._people_source = None
+    assert result.exit_code == 0, result.output
+    [row] = list(csv.DictReader(io.StringIO(result.output)))
+    assert row["name"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["email"] == "'+1@example.edu"
+
+
 def test_the_table_form_and_no_search(people_app):
     result = people_app.test_cli_runner().invoke(args=["orcid", "people", "--no-search"])
     assert result.exit_code == 0, result.output
