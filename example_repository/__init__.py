@@ -62,24 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.from_mapping(repo_config.DEFAULTS)
-    app.config["SQLALCHEMY_DATABASE_URI"] = (
-        f"sqlite:///{Path(app.instance_path) / 'repository.sqlite'}"
-    )
-    app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
-    app.config.from_mapping(repo_config.from_environment(os.environ))
-    if test_config:
-        app.config.from_mapping(test_config)
-    # the CLI next to a running `make demo`: its emulator and its token key
-    app.config.from_mapping(repo_config.demo_settings(app.instance_path, app.config))
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = repo_config.secret_key(app.instance_path)
-    # Room for the PDF plus the form fields; the PDF's own limit is checked in the form.
-    # Flask defines MAX_CONTENT_LENGTH as None (no limit), so setdefault would do nothing.
-    if app.config.get("MAX_CONTENT_LENGTH") is None:
-        app.config["MAX_CONTENT_LENGTH"] = int(
-            (float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024
-        )
+    _configure(app, test_config)
     # Only the site's own user may read the uploads and the database (theses under embargo,
     # password hashes, encrypted ORCID tokens).
     _private_dir(Path(app.config["UPLOAD_FOLDER"]))
@@ -123,6 +106,28 @@ def create_app(test_config: dict | None = None) -> Flask:
         db_module.create_tables()  # flask-orcid's tables through its migrations
         _private_database(db_module.db.engine.url)
     return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then the environment, then ``test_config``; then what follows from them."""
+    app.config.from_mapping(repo_config.DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = (
+        f"sqlite:///{Path(app.instance_path) / 'repository.sqlite'}"
+    )
+    app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
+    app.config.from_mapping(repo_config.from_environment(os.environ))
+    if test_config:
+        app.config.from_mapping(test_config)
+    # the CLI next to a running `make demo`: its emulator and its token key
+    app.config.from_mapping(repo_config.demo_settings(app.instance_path, app.config))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = repo_config.secret_key(app.instance_path)
+    # Room for the PDF plus the form fields; the PDF's own limit is checked in the form.
+    # Flask defines MAX_CONTENT_LENGTH as None (no limit), so setdefault would do nothing.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = int(
+            (float(app.config["REPOSITORY_MAX_PDF_MB"]) + 1) * 1024 * 1024
+        )
 
 
 def _private_dir(path: Path) -> None:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 from cryptography.fernet import Fernet
@@ -133,7 +134,7 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("REPOSITORY_PORT", 5000)),
                         help="repository port (a free one is chosen if taken; default 5000)")
@@ -142,7 +143,31 @@ def main(argv: list[str] | None = None) -> int:
                         help="emulator port (a free one is chosen if taken; default 5001)")
     parser.add_argument("--fresh", action="store_true",
                         help="start from an empty database and a freshly seeded emulator")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def _demo_app(instance: Path, emulator_url: str) -> Any:
+    """The repository on the emulator, as ``make demo`` runs it."""
+    os.environ.setdefault("REPOSITORY_INSTANCE_PATH", str(instance))
+    return create_app({
+        "ORCID_ENVIRONMENT": "emulator",
+        "ORCID_EMULATOR_URL": emulator_url,
+        "ORCID_CLIENT_ID": os.environ.get("ORCID_CLIENT_ID", "APP-DEMO000000000001"),
+        "ORCID_CLIENT_SECRET": os.environ.get("ORCID_CLIENT_SECRET", "demo-secret-0001"),
+        "ORCID_SUPPORT_EMAIL": "etd-help@example.edu",
+        "ORCID_TOKEN_KEYS": os.environ.get("ORCID_TOKEN_KEYS") or token_keys(instance),
+        # deposits reach the emulator without a separate `flask orcid deliver` worker
+        "ORCID_DELIVERY": "thread",
+        # the demo institution's email domain: prefill reads the researcher's /summary and
+        # trusts an affiliation there when they have a verified email at it
+        "ORCID_INSTITUTION_DOMAINS": "example.edu",
+        # the emulator grants the demo client /premium-notification (ORCID: premium members)
+        "ORCID_PREMIUM_NOTIFICATIONS": True,
+    })
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # example_repository.db says what the migrations did, in one line
@@ -169,26 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(researchers, dict):
             researchers = researchers.get("researchers", [])
 
-        os.environ.setdefault("REPOSITORY_INSTANCE_PATH", str(instance))
-        app = create_app({
-            "ORCID_ENVIRONMENT": "emulator",
-            "ORCID_EMULATOR_URL": emulator_url,
-            "ORCID_CLIENT_ID": os.environ.get("ORCID_CLIENT_ID", "APP-DEMO000000000001"),
-            "ORCID_CLIENT_SECRET": os.environ.get("ORCID_CLIENT_SECRET", "demo-secret-0001"),
-            "ORCID_SUPPORT_EMAIL": "etd-help@example.edu",
-            "ORCID_TOKEN_KEYS": os.environ.get("ORCID_TOKEN_KEYS") or token_keys(instance),
-            # deposits reach the emulator without a separate `flask orcid deliver` worker
-            "ORCID_DELIVERY": "thread",
-            # the demo institution's email domain: prefill reads the researcher's /summary and
-            # trusts an affiliation there when they have a verified email at it
-            "ORCID_INSTITUTION_DOMAINS": "example.edu",
-            # the emulator grants the demo client /premium-notification (ORCID: premium members)
-            "ORCID_PREMIUM_NOTIFICATIONS": True,
-        })
+        app = _demo_app(instance, emulator_url)
         seed_accounts(app)
         name_the_client(app, emulator_url)
 
-            # Listen first, then announce: the printed URL answers as soon as it is shown.
+        # Listen first, then announce: the printed URL answers as soon as it is shown.
         try:
             server = make_server("127.0.0.1", args.port, app, threaded=True)
         except OSError:

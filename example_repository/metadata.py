@@ -132,6 +132,29 @@ def json_ld(thesis: Thesis, orcid_id: str | None, orcid_uri: str | None, degree_
         },
         "publisher": {"@type": "Organization", "name": cfg["REPOSITORY_NAME"]},
     }
+    _describe(doc, thesis)
+    co_authors = [p for p in people.contributors(thesis) if p.is_creator]
+    if co_authors:
+        doc["author"] = [author, *(person_ld(p) for p in co_authors)]
+    others = [p for p in people.contributors(thesis) if not p.is_creator]
+    if others:
+        doc["contributor"] = [person_ld(p) for p in others]
+    if pdf_available(thesis):
+        doc["encoding"] = {
+            "@type": "MediaObject",
+            "contentUrl": url_for("public.pdf", thesis_id=thesis.id, _external=True),
+            "encodingFormat": "application/pdf",
+        }
+    if thesis.embargo_until and thesis.is_embargoed():
+        doc["isAccessibleForFree"] = False
+    chosen = license_of(thesis.license)
+    if chosen is not None:
+        doc["license"] = chosen.url
+    return doc
+
+
+def _describe(doc: dict[str, object], thesis: Thesis) -> None:
+    """The thesis's optional descriptive fields and its identifiers (DOI, handle)."""
     if thesis.subtitle:
         doc["alternativeHeadline"] = thesis.subtitle
     if thesis.abstract:
@@ -151,24 +174,6 @@ def json_ld(thesis: Thesis, orcid_id: str | None, orcid_uri: str | None, degree_
                             "value": thesis.handle, "url": f"https://hdl.handle.net/{thesis.handle}"})
     if identifiers:
         doc["identifier"] = identifiers
-    co_authors = [p for p in people.contributors(thesis) if p.is_creator]
-    if co_authors:
-        doc["author"] = [author, *(person_ld(p) for p in co_authors)]
-    others = [p for p in people.contributors(thesis) if not p.is_creator]
-    if others:
-        doc["contributor"] = [person_ld(p) for p in others]
-    if pdf_available(thesis):
-        doc["encoding"] = {
-            "@type": "MediaObject",
-            "contentUrl": url_for("public.pdf", thesis_id=thesis.id, _external=True),
-            "encodingFormat": "application/pdf",
-        }
-    if thesis.embargo_until and thesis.is_embargoed():
-        doc["isAccessibleForFree"] = False
-    chosen = license_of(thesis.license)
-    if chosen is not None:
-        doc["license"] = chosen.url
-    return doc
 
 
 #: How JSON-LD marks an iD its holder never proved (typed in by the depositor).
