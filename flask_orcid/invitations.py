@@ -45,7 +45,7 @@ from .page_errors import (
     InvitationFailedError,
     InvitationUnknownError,
     InvitationUsedError,
-    SignInRequiredError,
+    signed_in_user,
 )
 from .protocol.oauth import authorization_url
 from .safety import check_csrf, private_page_headers, safe_next
@@ -237,9 +237,7 @@ def _managed(invitation_id: int) -> Any:
     """The invitation, if the current user may manage its subject (else 401 / 403)."""
     check_csrf()
     ext = _ext()
-    user = ext.current_user()
-    if user is None:
-        raise SignInRequiredError(_("Sign in to this site to manage invitations."), retry=False)
+    user = signed_in_user(_("Sign in to this site to manage invitations."))
     invitation = ext.get_invitation(invitation_id)
     if invitation is None or not ext.may_invite(invitation.subject, user):
         abort(403)

@@ -22,6 +22,7 @@ from werkzeug.exceptions import (
 )
 
 from .i18n import lazy_gettext as _l
+from .state import get_state
 
 __all__ = [
     "AlreadyLinkedError",
@@ -210,3 +211,11 @@ _KINDS: dict[Any, type[ORCIDPageError]] = {
                 InvitationUnknownError, InvitationClosedError, InvitationUsedError,
                 InvitationFailedError)
 }
+
+
+def signed_in_user(message: str) -> Any:
+    """The host's signed-in user; without one, the page explains ``message`` (401)."""
+    user = get_state().extension.current_user()
+    if user is None:
+        raise SignInRequiredError(message, retry=False)
+    return user

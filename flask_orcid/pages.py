@@ -28,7 +28,7 @@ from .errors import ConfigurationError
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .i18n import ngettext
-from .page_errors import SignInRequiredError
+from .page_errors import signed_in_user
 from .preview import KIND_LABELS
 from .protocol.identifiers import is_valid_orcid_id, orcid_uri
 from .safety import check_csrf, private_page_headers, safe_next
@@ -77,11 +77,8 @@ def _ext() -> Any:
 
 
 def _user_key_or_fail() -> str:
-    user = _ext().current_user()
-    if user is None:
-        raise SignInRequiredError(
-            _("Sign in to this site to see what it wrote to your ORCID record."), retry=False)
-    return user.key
+    return str(signed_in_user(
+        _("Sign in to this site to see what it wrote to your ORCID record.")).key)
 
 
 def orcid_item_url(row: Any, account: Any) -> str | None:

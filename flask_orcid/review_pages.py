@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from .i18n import gettext as _
-from .page_errors import SignInRequiredError
+from .page_errors import signed_in_user
 from .pages import KIND_LABELS
 from .preview import preview_of
 from .safety import check_csrf, private_page_headers, safe_next
@@ -32,12 +32,8 @@ def _ext() -> Any:
 
 
 def _user_key_or_fail() -> str:
-    user = _ext().current_user()
-    if user is None:
-        raise SignInRequiredError(
-            _("Sign in to this site to review what it will write to your ORCID record."),
-            retry=False)
-    return str(user.key)
+    return str(signed_in_user(
+        _("Sign in to this site to review what it will write to your ORCID record.")).key)
 
 
 def review_entries(user_key: str) -> dict[str, Any]:

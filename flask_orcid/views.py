@@ -28,9 +28,9 @@ from .page_errors import (
     ORCIDPageError,
     ORCIDRefusedError,
     ORCIDUnavailableError,
-    SignInRequiredError,
     StateError,
     keep_problem,
+    signed_in_user,
     take_problem,
 )
 from .protocol.oauth import authorization_url
@@ -93,14 +93,6 @@ ORCID_CALLBACK_ERRORS = {
 
 def _ext() -> Any:
     return get_state().extension
-
-
-def _signed_in_user(message: str) -> Any:
-    """The host's signed-in user; without one, the page explains ``message`` (401)."""
-    user = _ext().current_user()
-    if user is None:
-        raise SignInRequiredError(message, retry=False)
-    return user
 
 
 def _default_next() -> str:
@@ -275,7 +267,7 @@ def disconnect() -> Any:
     """Revoke the tokens at ORCID and delete everything stored for the connection."""
     check_csrf()
     ext = _ext()
-    user = _signed_in_user(_("Sign in to this site to manage your ORCID connection."))
+    user = signed_in_user(_("Sign in to this site to manage your ORCID connection."))
     account = ext.get_account(user.key)
     if account is None:
         return redirect(url_for("orcid.connection"))
@@ -306,7 +298,7 @@ def _revocation_pending(orcid_id: str | None) -> bool:
 def confirm_disconnect() -> Any:
     """Ask before disconnecting, and say what it does (the button posts to the same URL)."""
     ext = _ext()
-    user = _signed_in_user(_("Sign in to this site to manage your ORCID connection."))
+    user = signed_in_user(_("Sign in to this site to manage your ORCID connection."))
     account = ext.get_account(user.key)
     if account is None:
         return redirect(url_for("orcid.connection"))
@@ -338,7 +330,7 @@ def _scope_descriptions(scopes: Any) -> list[tuple[str, str]]:
 def connection() -> Any:
     """The "Your ORCID connection" page: the iD, what we may do, the disconnect button."""
     ext = _ext()
-    user = _signed_in_user(_("Sign in to this site to see your ORCID connection."))
+    user = signed_in_user(_("Sign in to this site to see your ORCID connection."))
     account = ext.get_account(user.key)
     if account is not None and ext.has_full_connection(account):
         # Check the permission with the token we hold before calling it "connected"
