@@ -18,6 +18,7 @@ from .protocol.model import Organization
 from .site_urls import site_context
 from .state import current_flask_app
 from .sync import campaigns as cp
+from .sync.campaign_reasons import BOUNCE_REPORTED
 from .sync.campaign_rows import Graduate, RowProblem, read_csv
 from .sync.directory import InstitutionPerson
 from .sync.models import Models
@@ -103,7 +104,7 @@ class CampaignAPI:
         return run_step(current_flask_app(), campaign_id=campaign_id, progress=progress)
 
     def record_bounces(self, emails: Iterable[str],
-                       reason: str = "A bounce was reported for this address.") -> list[Any]:
+                       reason: str = BOUNCE_REPORTED.text()) -> list[Any]:
         """Mark the campaign people emailed at ``emails`` as bounced; commits."""
         rows = cp.record_bounces(self.db.session, self._models(), emails, reason)
         self.db.session.commit()

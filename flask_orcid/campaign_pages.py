@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup, escape
 
 from .campaign_export import status_csv
 from .campaign_runner import start_thread, thread_running
@@ -31,11 +32,13 @@ from .errors import ConfigurationError
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .i18n import ngettext
+from .preview import KIND_LABELS
 from .safety import check_csrf, private_page_headers
 from .state import get_state
+from .sync import campaign_reasons as reasons
 from .sync import campaigns as cp
 
-__all__ = ["STATUS_LABELS", "bp", "progress_of"]
+__all__ = ["REASON_LABELS", "STATUS_LABELS", "bp", "progress_of", "reason_html"]
 
 bp = Blueprint("orcid_campaigns", __name__, template_folder="templates")
 bp.after_request(private_page_headers)
@@ -52,8 +55,45 @@ STATUS_LABELS = {
     cp.BOUNCED: _l("Bounced"),
     cp.FAILED: _l("Failed"),
 }
+#: our own reasons (:mod:`.sync.campaign_reasons`) in the reader's language
+REASON_LABELS = {
+    reasons.UNCONFIRMED.code: _l(
+        "The run stopped while this email was being handed to the mail server, so it may not "
+        "have arrived; it was not sent again. The next reminder carries a new link."),
+    reasons.BOUNCE_REPORTED.code: _l("A bounce was reported for this address."),
+    reasons.GAVE_UP.code: _l("The email could not be sent after %(tries)s tries: %(detail)s"),
+    reasons.NOT_ADDED.code: _l(
+        "iD confirmed; the person did not let the site add the thesis to their record."),
+    reasons.WITHDRAWN.code: _l(
+        "iD confirmed; the person has since withdrawn the site's permission."),
+    reasons.EXPIRED.code: _l("No answer: the last link expired on %(date)s."),
+    reasons.CANCELLED.code: _l("The invitation was cancelled."),
+    reasons.NOT_TAKEN.code: _l("ORCID did not take this item (%(item)s): %(detail)s"),
+}
 #: an upload is a list of people, not a data dump
 MAX_UPLOAD = 10 * 1024 * 1024
+
+
+def reason_html(text: str | None) -> Markup:
+    """A person's stored reason for the page: ours in the reader's language, with what a mail
+    server or ORCID said (and any reason we do not know) marked English (WCAG 3.1.2)."""
+    if not text:
+        return Markup("")
+    found = reasons.recognize(text)
+    if found is None:
+        return _english(text)
+    reason, values = found
+    shown: dict[str, Any] = dict(values)
+    if "detail" in shown:
+        shown["detail"] = _english(shown["detail"])
+    if "item" in shown:
+        shown["item"] = str(KIND_LABELS.get(shown["item"], shown["item"]))
+    # the label is our text: escaped as text, then filled in with its values (escaped by %)
+    return Markup(escape(str(REASON_LABELS[reason.code]))) % shown
+
+
+def _english(text: str) -> Markup:
+    return Markup('<span lang="en">{}</span>').format(text)
 
 
 def _ext() -> Any:
@@ -141,7 +181,8 @@ def campaign(campaign_id: int) -> Any:
     people = _ext().campaign_people(campaign_id, status=status, text=text)
     return render_template("orcid/campaign.html", campaign=row, progress=progress_of(row),
                            people=people[:1000], shown=len(people), status=status, q=text,
-                           problems=cp.problems_of(row), status_labels=STATUS_LABELS)
+                           problems=cp.problems_of(row), status_labels=STATUS_LABELS,
+                           reason_html=reason_html)
 
 
 @bp.get("/admin/campaigns/<int:campaign_id>/progress.json")

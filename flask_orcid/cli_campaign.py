@@ -19,6 +19,7 @@ from .errors import ConfigurationError, ORCIDError
 from .people import people_states, record_holders
 from .state import get_state
 from .sync import campaigns as cp
+from .sync.campaign_reasons import BOUNCE_REPORTED
 
 __all__ = ["campaign_cli", "people_command"]
 
@@ -159,7 +160,9 @@ def export_command(campaign_id: int, status: str | None, output: Path | None) ->
 
 @campaign_cli.command("bounce")
 @click.argument("emails", nargs=-1, required=True)
-@click.option("--reason", default="A bounce was reported for this address.")
+@click.option("--reason", default=BOUNCE_REPORTED.text(),
+              help="Why, as the campaign page and the export show it (default: a bounce was "
+                   "reported; the page shows that one in the reader's language).")
 @with_appcontext
 def bounce_command(emails: tuple[str, ...], reason: str) -> None:
     """Record bounces reported after sending: those people get no more reminders."""

@@ -138,3 +138,68 @@ def test_a_campaign_of_the_hosts_graduates(admin_app):
         assert person.status == cp.QUEUED
         [problem] = cp.problems_of(campaign)
         assert "month" in problem.message
+
+
+def test_reasons_in_the_readers_language(admin_app, campaign_smtp):
+    # What the page shows in the "Reason" column: our own reasons in Spanish for a Spanish
+    # reader, and what a mail server or ORCID said kept as it came, marked English.
+    from flask_orcid.sync import campaign_reasons as reasons
+
+    campaign_smtp.refuse = {"grad002@alumni.example.org"}
+    client = admin_app.test_client()
+    es = {"Accept-Language": "es"}
+    page = _upload(client, [graduate(n) for n in range(1, 6)], **es).get_data(as_text=True)
+    url = page.split('data-progress-url="')[1].split('"')[0]
+    client.post(page.split('action="')[1].split('"')[0], data={"csrf_token": csrf(page)})
+    _wait_until_sent(client, url, 5)
+    campaign_url = url.removesuffix("/progress.json")
+    page = client.get(campaign_url, headers=es).get_data(as_text=True)
+    client.post(f"{campaign_url}/bounces", headers=es,
+                data={"csrf_token": csrf(page), "emails": "grad003@alumni.example.org"})
+    with admin_app.app_context():
+        people = {p.email: p for p in orcid.campaign_people(int(campaign_url.split("/")[-1]))}
+        people["grad004@alumni.example.org"].reason = reasons.GAVE_UP.text(
+            tries=5, detail="421 <b>try later</b>")
+        people["grad005@alumni.example.org"].reason = reasons.NOT_TAKEN.text(
+            item="education", detail="The organization is not valid")
+        people["grad001@alumni.example.org"].reason = reasons.EXPIRED.text(date="2026-12-14")
+        orcid.db.session.commit()
+
+    page = client.get(campaign_url, headers=es).get_data(as_text=True)
+    cells = {row.split('data-email="')[1].split('"')[0]: row.split("<td>")[-2]
+             for row in page.split("<tr ")[1:] if 'data-email="' in row}
+    assert cells["grad003@alumni.example.org"].startswith(
+        "Se notificó un rebote para esta dirección.")
+    assert cells["grad004@alumni.example.org"].startswith(
+        'No se pudo enviar el correo tras 5 intentos: <span lang="en">421 '
+        '&lt;b&gt;try later&lt;/b&gt;</span>')
+    assert cells["grad005@alumni.example.org"].startswith(
+        'ORCID no aceptó este elemento (Educación): <span lang="en">The organization is not '
+        'valid</span>')
+    assert cells["grad001@alumni.example.org"].startswith(
+        "Sin respuesta: el último enlace caducó el 2026-12-14.")
+    # the mail server's refusal is not ours to translate
+    assert cells["grad002@alumni.example.org"].startswith('<span lang="en">')
+    assert "550" in cells["grad002@alumni.example.org"]
+
+    # the export keeps the stored English text
+    export = client.get(f"{campaign_url}/export.csv").get_data(as_text=True)
+    assert "A bounce was reported for this address." in export
+    assert "The email could not be sent after 5 tries: 421 <b>try later</b>" in export
+    page = client.get(campaign_url).get_data(as_text=True)
+    assert "A bounce was reported for this address." in page
+
+
+def test_every_reason_is_recognized_from_its_stored_text():
+    from flask_orcid.campaign_pages import REASON_LABELS
+    from flask_orcid.sync import campaign_reasons as reasons
+
+    for reason in reasons.REASONS:
+        names = [part for i, part in enumerate(reason.english.replace("}", "{").split("{"))
+                 if i % 2]
+        values = {name: {"tries": "12", "date": "2026-12-14", "item": "invited-position"}
+                  .get(name, "421: try later: the next tries: 3 ({x}) %s") for name in names}
+        assert reasons.recognize(reason.text(**values)) == (reason, values)
+        assert reason.code in REASON_LABELS
+    assert reasons.recognize("550 5.1.1 no such user") is None
+    assert reasons.recognize("") is None and reasons.recognize(None) is None

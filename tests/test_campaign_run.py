@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask_orcid.sync import campaigns as cp
-from flask_orcid.sync.campaign_progress import NOT_ADDED
+from flask_orcid.sync.campaign_reasons import NOT_ADDED
 from tests.campaign_support import (
     INSTITUTION,
     answer,
@@ -203,7 +203,7 @@ def test_a_200_person_campaign(make_app, campaign_smtp, emulator, monkeypatch, t
             assert row["line"] == str(n + 1)
         assert exported[email(HELD)]["reminders_sent"] == "2"
         assert "550" in exported[email(5)]["reason"]
-        assert exported[email(2)]["reason"] == NOT_ADDED
+        assert exported[email(2)]["reason"] == NOT_ADDED.text()
         assert "expired" in exported[email(1)]["reason"]
         with app.app_context():
             final = {k: v for k, v in orcid.campaign_counts(campaign_id).items() if v}

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from . import outbox as ob
+from .campaign_reasons import CANCELLED, EXPIRED, NOT_ADDED, NOT_TAKEN, WITHDRAWN
 from .campaigns import (
     ANSWERABLE,
     CONNECTED,
@@ -48,10 +49,7 @@ from .states import (
     SYNCED,
 )
 
-__all__ = ["NOT_ADDED", "WITHDRAWN", "advance", "advance_person"]
-
-NOT_ADDED = "iD confirmed; the person did not let the site add the thesis to their record."
-WITHDRAWN = "iD confirmed; the person has since withdrawn the site's permission."
+__all__ = ["advance", "advance_person"]
 
 
 def advance(session: Session, models: Models, *, campaign_id: int | None = None) -> int:
@@ -84,10 +82,9 @@ def advance_person(session: Session, models: Models, person: Any, invitation: An
         _set(person, OPENED, person.reason)
     elif (status == INVITATION_EXPIRED and person.status in ANSWERABLE
           and person.next_action_at is None):
-        _set(person, FAILED, f"No answer: the last link expired on "
-                             f"{invitation.expires_at:%Y-%m-%d}.")
+        _set(person, FAILED, EXPIRED.text(date=f"{invitation.expires_at:%Y-%m-%d}"))
     elif status == INVITATION_CANCELLED and person.status in ANSWERABLE:
-        _set(person, FAILED, "The invitation was cancelled.")
+        _set(person, FAILED, CANCELLED.text())
 
 
 def _set(person: Any, status: str, reason: str | None) -> None:
@@ -106,13 +103,13 @@ def _answered(session: Session, models: Models, person: Any, invitation: Any) ->
     if person.status == DELIVERED:
         return
     if not person.opted_in:
-        _set(person, CONNECTED, NOT_ADDED)
+        _set(person, CONNECTED, NOT_ADDED.text())
         return
     user_key = invitation.account_key
     account = session.scalars(sa.select(models.Account)
                               .where(models.Account.user_key == user_key)).first()
     if account is None:
-        _set(person, CONNECTED, WITHDRAWN)
+        _set(person, CONNECTED, WITHDRAWN.text())
         return
     items = _published(session, models, person, user_key)
     if all(i.state == SYNCED and i.put_code is not None for i in items):
@@ -120,8 +117,8 @@ def _answered(session: Session, models: Models, person: Any, invitation: Any) ->
         person.delivered_at = clock.utcnow()
     elif trouble := [i for i in items if i.state in (PARKED, REMOVED)]:
         item = trouble[0]
-        _set(person, FAILED, f"ORCID did not take the {item.kind}: "
-                             f"{item.error_message or item.park_reason or item.state}")
+        _set(person, FAILED, NOT_TAKEN.text(
+            item=item.kind, detail=item.error_message or item.park_reason or item.state))
     else:
         _set(person, CONNECTED, None)
 

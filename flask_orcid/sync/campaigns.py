@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from ..errors import ValidationError
 from ..protocol.model import Organization
 from . import clock
+from .campaign_reasons import GAVE_UP, UNCONFIRMED
 from .campaign_rows import Graduate, RowProblem, build_items
 from .models import Models
 from .sql import rowcount
@@ -76,11 +77,6 @@ PAUSED = "paused"
 
 INVITE = "invite"
 REMIND = "remind"
-
-UNCONFIRMED = ("The run stopped while this email was being handed to the mail server, so it "
-               "may not have arrived; it was not sent again. The next reminder carries a new "
-               "link.")
-
 
 def _now() -> datetime:
     return clock.utcnow()
@@ -225,7 +221,7 @@ def record_failure(person: Any, campaign: Any, reason: str, *, max_failures: int
         _after_send(person, campaign, now)
     else:
         person.status = FAILED
-        person.reason = f"The email could not be sent after {max_failures} tries: {reason}"
+        person.reason = GAVE_UP.text(tries=max_failures, detail=reason)
         person.next_action_at = None
     _release(person, now)
 
@@ -238,7 +234,7 @@ def _release(person: Any, now: datetime) -> None:
 def recover_stale(session: Session, models: Models, lease_seconds: float) -> int:
     """People left ``sending`` by a run that stopped, their lease over. Without an invitation
     made yet nothing left: back to the queue. Otherwise the email may have gone: it counts as
-    sent (never twice), with :data:`UNCONFIRMED` as the reason. Not committed."""
+    sent (never twice), with :data:`.campaign_reasons.UNCONFIRMED` as the reason. Not committed."""
     person, campaign = models.CampaignPerson, models.Campaign
     now = _now()
     rows = session.execute(
@@ -251,7 +247,7 @@ def recover_stale(session: Session, models: Models, lease_seconds: float) -> int
             _release(row, now)
             continue
         record_sent(row, owner)
-        row.reason = UNCONFIRMED
+        row.reason = UNCONFIRMED.text()
     return len(rows)
 
 
