@@ -132,7 +132,10 @@ def test_tokens_are_signed_expire_and_belong_to_their_verb(make_published):
     root = oai(client, verb="ListRecords", resumptionToken=token)
     assert error_code(root) == "badResumptionToken"
     # a token changed by hand, or signed with another key, is refused
-    assert error_code(oai(client, verb="ListIdentifiers", resumptionToken=token[:-2] + "xx")) \
+    # one character of the signature changed: not the last one, whose low bits base64 drops
+    i = len(token) - 5
+    changed = token[:i] + ("B" if token[i] == "A" else "A") + token[i + 1:]
+    assert error_code(oai(client, verb="ListIdentifiers", resumptionToken=changed)) \
         == "badResumptionToken"
     forged = URLSafeTimedSerializer("another-key", salt=TOKEN_SALT).dumps(
         {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "after": 0, "cursor": 0})
