@@ -137,15 +137,30 @@ def _deliver_loop(ext: Any, deliverer: Deliverer, interval: float,
         try:
             _retry_revocations(ext)
         except Exception:
-            ext.db.session.rollback()
-            log.exception("retrying token revocations failed")
+            log.exception("retrying token revocations failed; the next pass tries again")
         finally:
-            ext.db.session.remove()
+            _end_session(ext)
         if result is None:
             click.echo("The delivery pass failed (see the log); trying again.", err=True)
         elif result.claimed or result.records_synced:
             click.echo(_summary(result))
         stop.wait(interval)
+
+
+def _end_session(ext: Any) -> None:
+    """Give back the loop's session (it lives as long as the command's app context). Closing
+    rolls back, which fails on a connection the server ended meanwhile (a restart, a failover,
+    an idle timeout): the connection is then dropped, and the next pass opens a new one."""
+    try:
+        ext.db.session.remove()
+    except Exception:
+        log.warning("the database connection was lost; the next pass opens a new one",
+                    exc_info=True)
+        try:
+            ext.db.session().invalidate()  # no rollback: the connection is thrown away
+            ext.db.session.remove()
+        except Exception:
+            log.exception("could not discard the lost database connection")
 
 
 def _retry_revocations(ext: Any) -> None:
