@@ -19,6 +19,7 @@ from flask.cli import AppGroup, with_appcontext
 from .cli_campaign import campaign_cli, people_command
 from .cli_db import db_cli
 from .cli_inbox import request_permission_command
+from .cli_loop import end_session
 from .errors import ORCIDError
 from .pages import callback_url
 from .protocol.identifiers import parse_orcid_id
@@ -139,28 +140,12 @@ def _deliver_loop(ext: Any, deliverer: Deliverer, interval: float,
         except Exception:
             log.exception("retrying token revocations failed; the next pass tries again")
         finally:
-            _end_session(ext)
+            end_session(ext.db)
         if result is None:
             click.echo("The delivery pass failed (see the log); trying again.", err=True)
         elif result.claimed or result.records_synced:
             click.echo(_summary(result))
         stop.wait(interval)
-
-
-def _end_session(ext: Any) -> None:
-    """Give back the loop's session (it lives as long as the command's app context). Closing
-    rolls back, which fails on a connection the server ended meanwhile (a restart, a failover,
-    an idle timeout): the connection is then dropped, and the next pass opens a new one."""
-    try:
-        ext.db.session.remove()
-    except Exception:
-        log.warning("the database connection was lost; the next pass opens a new one",
-                    exc_info=True)
-        try:
-            ext.db.session().invalidate()  # no rollback: the connection is thrown away
-            ext.db.session.remove()
-        except Exception:
-            log.exception("could not discard the lost database connection")
 
 
 def _retry_revocations(ext: Any) -> None:

@@ -4,6 +4,7 @@ resume`` (issue 16, items 1 and 2)."""
 from __future__ import annotations
 
 import csv
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from .campaign_export import csv_cell, status_csv
 from .campaign_runner import StepResult
+from .cli_loop import end_session
 from .errors import ConfigurationError, ORCIDError
 from .people import people_states, record_holders
 from .state import get_state
@@ -25,6 +27,8 @@ __all__ = ["campaign_cli", "people_command"]
 
 campaign_cli = AppGroup("campaign", help="Backfill campaigns: invite past graduates to add "
                                          "their thesis and degree to their ORCID record.")
+
+log = logging.getLogger(__name__)
 
 
 def _ext() -> Any:
@@ -119,9 +123,18 @@ def run_command(campaign_id: int | None, loop: bool, interval: float, quiet: boo
                                        progress=None if quiet else _printer(1.0))
         except ConfigurationError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(result.line())
+        except Exception:
+            if not loop:
+                raise
+            # a database restart, a lock held too long, the mail server gone: the people
+            # being sent to are recovered by the next step (their lease runs out)
+            log.exception("the campaign step failed; the next one tries again")
+            click.echo("The campaign step failed (see the log); trying again.", err=True)
+        else:
+            click.echo(result.line())
         if not loop:
             return
+        end_session(ext.db)
         time.sleep(interval)
 
 

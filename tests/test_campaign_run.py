@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -219,3 +220,48 @@ def test_a_200_person_campaign(make_app, campaign_smtp, emulator, monkeypatch, t
         wanted = 1 if r in ("consent", "consent_after_reminder") else 0
         assert (len(works), len(degrees)) == (wanted, wanted), (n, r)
     print(f"\n200-line campaign: {final}; wall time {time.monotonic() - started:.1f} s")
+
+
+def test_the_run_loop_survives_a_database_it_cannot_reach(make_app, campaign_smtp, emulator,
+                                                          tmp_path):
+    # `flask orcid campaign run --loop` from a service manager: a step that meets a locked
+    # (or restarting) database fails, is logged, and the next step sends the emails.
+    db_file = tmp_path / "site.sqlite"
+    config = _config(db_file, campaign_smtp, emulator)
+    app = make_app(**config)
+    with app.app_context():
+        orcid.create_campaign(name="Alumni", csv_text=graduates_csv(
+            [graduate(n) for n in (1, 2, 3)]))
+    lock = sqlite3.connect(str(db_file), timeout=10, isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")  # longer than the loop's busy timeout
+    output = tmp_path / "loop.log"
+    short = {"SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 0.2}}}
+    with open(output, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.campaign_process",
+             json.dumps({**config, **short, "_loop": 0.1})],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out,
+            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "the campaign step failed; the next one tries again" not in output.read_text():
+            assert process.poll() is None, output.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the locked database never failed a step"
+            time.sleep(0.05)
+        lock.execute("COMMIT")
+        while len(campaign_smtp.messages) < 3:
+            assert process.poll() is None, output.read_text()[-3000:]
+            assert time.monotonic() < deadline, "no emails after the lock was released"
+            time.sleep(0.05)
+        while True:  # the mail server has the emails; the step records them next
+            with app.app_context():
+                if orcid.campaign_counts(1)[cp.INVITED] == 3:
+                    break
+            assert time.monotonic() < deadline, "the emails sent were never recorded"
+            time.sleep(0.05)
+        assert process.poll() is None, output.read_text()[-3000:]
+        assert "database is locked" in output.read_text()
+    finally:
+        lock.close()
+        process.kill()
+        process.wait(30)
