@@ -71,6 +71,7 @@ class _Handler:
         with self.server.lock:
             self.server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.server.messages.append(message)  # type: ignore[arg-type]
+            self.server.to_headers.append(str(message["To"]).lower())
         return "250 Message accepted"
 
 
@@ -80,6 +81,8 @@ class CampaignSMTP(SMTPServer):
         self.lock = threading.Lock()
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        #: each message's To header, read once (the lookups below run after every step)
+        self.to_headers: list[str] = []
         self.port = _free_port()
         self.refuse: set[str] = set()
         self.busy: set[str] = set()
@@ -90,11 +93,12 @@ class CampaignSMTP(SMTPServer):
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
-            return [m for m in self.messages if str(m["To"]).lower() == address.lower()]
+            return [m for m, to in zip(self.messages, self.to_headers, strict=True)
+                    if to == address.lower()]
 
     def per_address(self) -> Counter[str]:
         with self.lock:
-            return Counter(str(m["To"]).lower() for m in self.messages)
+            return Counter(self.to_headers)
 
 
 @pytest.fixture
