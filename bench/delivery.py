@@ -39,11 +39,14 @@ from deposit_sample import accept_ratio  # noqa: E402
 RATE, BURST, LATENCY_MS = 24.0, 40, 100
 
 
-def worker_main(database_url: str, emulator_url: str, start_at: float) -> None:
-    """One worker process with the default settings: one pass; prints its result as JSON."""
+def worker_main(database_url: str, emulator_url: str) -> None:
+    """One worker process with the default settings: says it is ready, reads the common start
+    time from stdin, then makes one pass; prints its result as JSON."""
     app, _db, orcid = make_app(database_url, emulator_url)
     with app.app_context():
         deliverer = orcid.deliverer(app)
+        print("ready", flush=True)
+        start_at = float(sys.stdin.readline())
         time.sleep(max(0.0, start_at - time.time()))
         result = deliverer.run_once()
         ended_at = time.time()
@@ -79,10 +82,19 @@ def limited_run(emulator: Emulator, url: str, processes: int, works: int,
             deliverer.run_once()
             wall = time.monotonic() - t0
     else:
-        start_at = time.time() + 3.0  # every interpreter is up by then
-        procs = [subprocess.Popen([sys.executable, __file__, "--worker", url, emulator.url,
-                                   str(start_at)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        procs = [subprocess.Popen([sys.executable, __file__, "--worker", url, emulator.url],
+                                  cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
                  for _ in range(processes)]
+        # every interpreter up and its deliverer built (seconds on a slow machine), then one
+        # start time for all
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        start_at = time.time() + 0.2
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write(f"{start_at}\n")
+            p.stdin.flush()
         outputs = [p.communicate(timeout=600)[0] for p in procs]
         # from the common start to the end of the last pass (not the interpreters' exit)
         wall = max(json.loads(o.strip().splitlines()[-1])["ended_at"] for o in outputs) - start_at
@@ -121,10 +133,10 @@ def main() -> None:
     parser.add_argument("--rate-budget", default=None,
                         help="ORCID_RATE_BUDGET for the runs (default: the default, 'database')")
     parser.add_argument("--skip", default="", help="comma-separated: limited,cpu,deposit")
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker_main(args.worker[0], args.worker[1], float(args.worker[2]))
+        worker_main(args.worker[0], args.worker[1])
         return
     skip = set(filter(None, args.skip.split(",")))
     if args.rate_budget:

@@ -23,7 +23,7 @@ from .clock import utcnow
 from .crypto import TokenCipher
 from .mixins import AccountMixin, PendingRevocationMixin
 from .models import Models
-from .sql import rowcount
+from .sql import any_row, rowcount
 from .states import (
     ACTIVE,
     AWAITING,
@@ -198,6 +198,8 @@ def park_lost_connections(session: Session, models: Models) -> int:
     the connection was marked invalid. Rows of users who never connected stay pending.
     """
     Account = models.Account
+    if not any_row(session, Account.status != ACTIVE):
+        return 0
     lost = sa.select(Account.user_key).where(Account.status != ACTIVE)
     return park_for_auth(session, models, lost)
 

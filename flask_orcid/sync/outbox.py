@@ -28,7 +28,7 @@ from .clock import utcnow
 from .mixins import item_from_payload
 from .models import Models
 from .results import parse_self_ids
-from .sql import rowcount
+from .sql import any_row, rowcount
 from .states import (
     ACTIVE,
     APPROVAL_OPTIONAL,
@@ -407,14 +407,14 @@ def resume_reconnected(session: Session, models: Models, user_key: str | None = 
     Item, Account = models.Item, models.Account
     renewed = sa.exists().where(Account.user_key == Item.user_key, Account.status == ACTIVE,
                                 Account.updated_at > Item.updated_at)
-    stmt = sa.update(Item).where(
-        Item.state == PARKED, Item.park_reason.in_(RESUME_ON_RECONNECT), renewed,
-    )
+    where = [Item.state == PARKED, Item.park_reason.in_(RESUME_ON_RECONNECT), renewed]
     if user_key is not None:
-        stmt = stmt.where(Item.user_key == user_key)
+        where.append(Item.user_key == user_key)
+    if not any_row(session, *where):
+        return 0
     result = session.execute(
-        stmt.values(state=PENDING, attempts=0, next_attempt_at=None, park_reason=None,
-                    updated_at=utcnow()),
+        sa.update(Item).where(*where).values(state=PENDING, attempts=0, next_attempt_at=None,
+                                             park_reason=None, updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
     return rowcount(result)
@@ -423,9 +423,11 @@ def resume_reconnected(session: Session, models: Models, user_key: str | None = 
 def prune_events(session: Session, models: Models, days: float) -> int:
     """Delete event rows older than ``days``: the audit log keeps what is useful, not all."""
     Event = models.Event
+    old = Event.created_at < utcnow() - timedelta(days=days)
+    if not any_row(session, old):
+        return 0
     result = session.execute(
-        sa.delete(Event).where(Event.created_at < utcnow() - timedelta(days=days)),
-        execution_options={"synchronize_session": False},
+        sa.delete(Event).where(old), execution_options={"synchronize_session": False},
     )
     return rowcount(result)
 

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-__all__ = ["rowcount"]
+__all__ = ["any_row", "rowcount"]
 
 
 def rowcount(result: sa.Result[Any]) -> int:
@@ -16,3 +16,13 @@ def rowcount(result: sa.Result[Any]) -> int:
     ``CursorResult``, which has the count.
     """
     return cast("sa.CursorResult[Any]", result).rowcount or 0
+
+
+def any_row(session: Any, *where: Any) -> bool:
+    """Whether any row matches ``where``: read before a sweep that usually has
+    nothing to do. An ``UPDATE`` or ``DELETE`` takes SQLite's one write lock even when it
+    matches nothing, so worker processes starting their passes together would queue for it
+    (and SQLite's busy handler waits in growing steps); a read does not. The sweep's own
+    statement re-checks ``where``, so a row that qualifies just after the read is simply left
+    to the next pass."""
+    return bool(session.execute(sa.select(sa.exists().where(*where))).scalar())
