@@ -74,3 +74,22 @@ def test_the_sweeps_of_a_pass_with_nothing_to_sweep_write_nothing(app, emulator,
     assert result.claimed == 0
     # it did look: one read per sweep
     assert sum(s.startswith("SELECT SELECT EXISTS") for s in before_claiming) >= 3
+
+
+def test_an_in_memory_database_is_delivered_with_one_thread(make_app, emulator, connect,
+                                                            tmp_path):
+    # An in-memory SQLite database is one connection shared by every thread, and Python's
+    # sqlite3 objects break when two threads use one at once (CI once saw "commit returned
+    # NULL without setting an exception" in a worker thread). A file database keeps the
+    # default of several calls in flight.
+    memory = make_app(SQLALCHEMY_DATABASE_URI="sqlite://", ORCID_WORKER_CONCURRENCY=8)
+    file = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'file.db'}",
+                    ORCID_WORKER_CONCURRENCY=8)
+    assert orcid.deliverer(memory).concurrency == 1
+    assert orcid.deliverer(file).concurrency == 8
+    who = shared.new_researcher(emulator)
+    user = shared.connect_user(memory, connect, who)
+    for n in range(1, 6):
+        publish(memory, user, f"thesis:{n}", thesis(n))
+    assert deliver(memory).synced == 5
+    assert len(our_items(emulator, who["orcid"])) == 5

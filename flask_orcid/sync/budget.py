@@ -29,6 +29,7 @@ from pyrate_limiter import Decision, Rate, RedisStateStore, StateAlgorithm, Stat
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..protocol.ratelimit import Limiter, RateLimiter, SharedRateLimiter
+from .sql import in_memory_sqlite
 
 try:  # Redis is an optional backend: pip install 'flask-orcid[redis]'
     import redis
@@ -125,10 +126,6 @@ def worker_burst(config: Mapping[str, Any]) -> int:
     return max(1, burst - margin) if burst > 2 * margin else burst
 
 
-def _in_memory(engine: sa.Engine) -> bool:
-    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
-
-
 def budget_from_config(config: Mapping[str, Any], engine: sa.Engine | None,
                        metadata: sa.MetaData | None = None) -> Limiter:
     """The rate budget ``ORCID_RATE_BUDGET`` asks for (see the module docstring)."""
@@ -148,7 +145,7 @@ def budget_from_config(config: Mapping[str, Any], engine: sa.Engine | None,
     if backend != "database":
         raise ValueError(f"ORCID_RATE_BUDGET is {backend!r}: use 'database', 'memory' or a "
                          "redis:// URL")
-    if engine is None or _in_memory(engine):
+    if engine is None or in_memory_sqlite(engine):
         return local
     if engine.dialect.name == "sqlite":
         engine = _sqlite_engine(engine)
@@ -165,7 +162,7 @@ def use_wal(engine: sa.Engine) -> None:
     switching once serves every connection and every process. Best effort: a database that is
     busy or read-only stays as it is.
     """
-    if engine.dialect.name != "sqlite" or _in_memory(engine):
+    if engine.dialect.name != "sqlite" or in_memory_sqlite(engine):
         return
     try:
         with engine.connect() as conn:

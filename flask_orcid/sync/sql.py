@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-__all__ = ["any_row", "rowcount"]
+__all__ = ["any_row", "in_memory_sqlite", "rowcount"]
 
 
 def rowcount(result: sa.Result[Any]) -> int:
@@ -26,3 +26,9 @@ def any_row(session: Any, *where: Any) -> bool:
     statement re-checks ``where``, so a row that qualifies just after the read is simply left
     to the next pass."""
     return bool(session.execute(sa.select(sa.exists().where(*where))).scalar())
+
+
+def in_memory_sqlite(engine: sa.Engine) -> bool:
+    """An in-memory SQLite database: one connection, shared by every thread that uses it
+    (Python's sqlite3 objects are not safe to use from two threads at once)."""
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")

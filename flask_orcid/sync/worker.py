@@ -43,6 +43,7 @@ from .models import Models
 from .policy import Settings
 from .reconcile import process_sync_requests
 from .results import PassResult, Row, RunContext
+from .sql import in_memory_sqlite
 from .states import ACTIVE
 
 __all__ = ["BackgroundDelivery", "Deliverer", "Host", "PassResult", "Settings"]
@@ -87,9 +88,15 @@ class Deliverer:
             concurrency = int(config.get("ORCID_WORKER_CONCURRENCY", 8))
         self.concurrency = max(1, int(concurrency))
         self.settings = settings or Settings.from_config(config)
-        if rate_limiter is None:
-            with host.app_context():
-                rate_limiter = budget_from_config(config, db.engine, db.metadata)
+        with host.app_context():
+            engine = db.engine
+            if rate_limiter is None:
+                rate_limiter = budget_from_config(config, engine, db.metadata)
+        if self.concurrency > 1 and in_memory_sqlite(engine):
+            # its one connection would be used by several threads at once
+            log.info("an in-memory SQLite database has one connection: delivering with one "
+                     "thread instead of %d", self.concurrency)
+            self.concurrency = 1
         self.rate_limiter = rate_limiter
         self.client_factory = client_factory or (
             lambda rl: client_from_config(config, worker=True, rate_limiter=rl))
