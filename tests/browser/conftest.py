@@ -34,6 +34,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: the graduate school's admin account of ``live_repo``
+ADMIN_EMAIL = "admin@example.edu"
+ADMIN_PASSWORD = "admin-pass-1"
+
 def chromium_path() -> str | None:
     """``$CHROMIUM`` if set, else Debian's ``chromium`` on the PATH."""
     candidate = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -119,9 +123,9 @@ def live_repo(emulator: Any, tmp_path: Path) -> Iterator[LiveRepository]:
     )
     app = create_app(config)
     with app.app_context():
-        admin = User(email="admin@example.edu", given_names="Grace", family_name="Hopper",
+        admin = User(email=ADMIN_EMAIL, given_names="Grace", family_name="Hopper",
                      is_admin=True)
-        admin.set_password("admin-pass-1")
+        admin.set_password(ADMIN_PASSWORD)
         db.session.add(admin)
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -152,3 +156,17 @@ def wait_until(check: Callable[[], Any], seconds: float = 20.0, what: str = "con
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.2)
+
+
+def admin_page(new_page: Callable[..., Any], base: str, lang: str | None = None) -> Any:
+    """A new page signed in as ``live_repo``'s admin (in ``lang``, if given), on the admin
+    dashboard."""
+    admin = new_page()
+    if lang is not None:
+        admin.goto(f"{base}/lang/{lang}")
+    admin.goto(f"{base}/account/login")
+    admin.fill("#email", ADMIN_EMAIL)
+    admin.fill("#password", ADMIN_PASSWORD)
+    admin.click("#submit")
+    admin.wait_for_url(f"{base}/admin/")
+    return admin

@@ -13,7 +13,7 @@ import pytest
 from flask import session
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import admin_page, wait_until
 from tests.browser.test_repository_browser import (
     decide_on_dashboard,
     fill_thesis,
@@ -49,17 +49,6 @@ def _visitor_pages(page, base: str, audit: PageAudit) -> None:
                        ("orcid-step-anonymous", "/submit")):
         page.goto(f"{base}{path}")
         audit.check(page, name)
-
-
-def _admin(new_page, base: str, lang: str):
-    admin = new_page()
-    admin.goto(f"{base}/lang/{lang}")
-    admin.goto(f"{base}/account/login")
-    admin.fill("#email", "admin@example.edu")
-    admin.fill("#password", "admin-pass-1")
-    admin.click("#submit")
-    admin.wait_for_url(f"{base}/admin/")
-    return admin
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -125,7 +114,7 @@ def test_every_page_is_accessible_and_fits_a_phone(lang, live_repo, emulator, ne
     page.goto(f"{emulator.url}/console?lang={lang}")
     audit.check(page, "emulator-console")
 
-    admin = _admin(new_page, base, lang)
+    admin = admin_page(new_page, base, lang)
     audit.check(admin, "admin-queue")
     admin.locator("main tr", has_text=f"Accessible thesis {lang}").locator("a").first.click()
     audit.check(admin, "admin-review")

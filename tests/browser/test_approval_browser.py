@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import admin_page, wait_until
 from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
 
 PEOPLE = {
@@ -50,12 +50,7 @@ def test_the_student_approves_the_thesis_and_declines_the_degree(lang, live_repo
     student.click("#submit")
     student.wait_for_url(f"{base}/my")
 
-    admin = new_page()
-    admin.goto(f"{base}/account/login")
-    admin.fill("#email", "admin@example.edu")
-    admin.fill("#password", "admin-pass-1")
-    admin.click("#submit")
-    admin.wait_for_url(f"{base}/admin/")
+    admin = admin_page(new_page, base)
     admin.locator("main tr", has_text=f"Approval thesis {lang}").locator("a").first.click()
     admin.click("#review-accept")
     admin.wait_for_selector("#doi")

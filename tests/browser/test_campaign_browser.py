@@ -30,7 +30,7 @@ from example_repository.orcid_setup import orcid
 from flask_orcid import InstitutionPerson
 from flask_orcid.emulator.seed import FERNANDEZ, OKAFOR
 from flask_orcid.protocol.notifications import NotificationItem
-from tests.browser.test_accessibility import _admin
+from tests.browser.conftest import admin_page
 from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
 from tests.campaign_support import INSTITUTION, CampaignSMTP, _Handler, graduate, graduates_csv
 from tests.plugins.app import orcid as host_orcid
@@ -114,7 +114,7 @@ def test_a_backfill_campaign_on_its_pages(lang, live_repo, gated_smtp, new_page)
     live_repo.app.config.update(gated_smtp.config(), ORCID_EXTERNAL_URL=base)
     gated_smtp.refuse = {"grad002@alumni.example.org"}  # a 550 bounce
     audit = PageAudit(label=f"campaign-{lang}")
-    admin = _admin(new_page, base, lang)
+    admin = admin_page(new_page, base, lang)
     admin.get_by_role("navigation").get_by_role("link", name=case["campaigns"]).click()
     admin.wait_for_url(f"{base}/orcid/admin/campaigns")
     audit.check(admin, "campaigns-empty")
@@ -294,7 +294,7 @@ def test_people_trust_markers_and_an_orcid_inbox_request(lang, live_repo, emulat
     student = new_page(locale="es-ES" if lang == "es" else "en-US")
     _student_connects_and_deposits(student, base, emulator, case, lang, title)
 
-    admin = _admin(new_page, base, lang)
+    admin = admin_page(new_page, base, lang)
     _people_page(admin, base, case, smtp_server, audit)
 
     # the review page: what ORCID's record summary says about the author

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_accessibility import _admin
+from tests.browser.conftest import admin_page
 
 pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
 
@@ -16,7 +16,7 @@ from tests.browser.audit import PageAudit  # noqa: E402 - needs the package chec
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_the_admin_runs_the_check_from_its_menu(lang, live_repo, emulator, new_page):
     audit = PageAudit(label=f"check-{lang}")
-    admin = _admin(new_page, live_repo.url, lang)
+    admin = admin_page(new_page, live_repo.url, lang)
     admin.click("a[href='/orcid/admin/check']")
     admin.wait_for_url(f"{live_repo.url}/orcid/admin/check")
     audit.check(admin, "check-page")

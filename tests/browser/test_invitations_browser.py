@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import admin_page, wait_until
 from tests.browser.test_repository_browser import fill_thesis, register, sign_in_at_emulator
 from tests.plugins.mail import link_in
 from tests.xsd import validate
@@ -46,17 +46,6 @@ CASES = {
 
 def ours(items, client_id):
     return [i for i in items if i["source_client_id"] == client_id]
-
-
-def _admin(new_page, base: str, lang: str):
-    admin = new_page()
-    admin.goto(f"{base}/lang/{lang}")
-    admin.goto(f"{base}/account/login")
-    admin.fill("#email", "admin@example.edu")
-    admin.fill("#password", "admin-pass-1")
-    admin.click("#submit")
-    admin.wait_for_url(f"{base}/admin/")
-    return admin
 
 
 def _student_invites(page, base: str, case: dict, lang: str, title: str) -> None:
@@ -134,7 +123,7 @@ def test_an_invitation_end_to_end(lang, live_repo, emulator, smtp_server, new_pa
     audit.check(student, "thesis-view-invitations")
 
     # the graduate school publishes; the landing page shows the confirmed iD with its icon
-    admin = _admin(new_page, base, lang)
+    admin = admin_page(new_page, base, lang)
     admin.locator("main tr", has_text=title).locator("a").first.click()
     audit.check(admin, "admin-review-invitations")
     admin.click("#review-accept")

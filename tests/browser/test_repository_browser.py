@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.browser.conftest import wait_until
+from tests.browser.conftest import admin_page, wait_until
 from tests.plugins.example import make_pdf
 
 JOSIAH = "0000-0002-1825-0097"
@@ -110,12 +110,7 @@ def test_student_and_admin_story(live_repo, emulator, new_page, screenshot):
     screenshot(student, "05-my-submissions")
 
     # the graduate school reviews and accepts
-    admin = new_page()
-    admin.goto(f"{base}/account/login")
-    admin.fill("#email", "admin@example.edu")
-    admin.fill("#password", "admin-pass-1")
-    admin.click("#submit")
-    admin.wait_for_url(f"{base}/admin/")
+    admin = admin_page(new_page, base)
     screenshot(admin, "06-review-queue")
     admin.click("text=The Psychology of Ceramics")
     assert "(ORCID iD not authenticated)" in admin.locator("main").inner_text()
